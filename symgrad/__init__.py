@@ -1,0 +1,29 @@
+"""symgrad: symbolic matrix calculus with NumPy broadcasting, printed as a paper writes it."""
+
+from __future__ import annotations
+
+from .errors import (
+    DifferentiationError, EvaluationError, ShapeError, SizeError, SymgradError, UnsupportedError,
+)
+from .explicit import explicit
+from .grad import grad, vjp
+from .node import Node
+from .numeric import evaluate, gradcheck
+from .ops.api import (
+    abs_ as abs, broadcast_to, cos, det, diag, dims, eye, elementwise, exp, inv, log, logdet,
+    logsumexp, matrix, mean, name, norm, ones, outer, relu, reshape, scalar, sigmoid, sin,
+    softmax, softplus, sqrt, sum_ as sum, sum_to, tanh, trace, vector, zeros,
+)
+from .printing import Style, latex, unicode
+from .simplify import simplify
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DifferentiationError", "EvaluationError", "Node", "ShapeError", "SizeError", "Style",
+    "SymgradError", "UnsupportedError", "abs", "broadcast_to", "cos", "det", "diag", "dims",
+    "elementwise", "evaluate", "exp", "explicit", "eye", "grad", "gradcheck", "inv", "latex",
+    "log", "logdet", "logsumexp", "matrix", "mean", "name", "norm", "ones", "outer", "relu",
+    "reshape", "scalar", "sigmoid", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
+    "sum_to", "tanh", "trace", "unicode", "vector", "vjp", "zeros",
+]

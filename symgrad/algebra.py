@@ -1,0 +1,327 @@
+"""Normal forms for sums of products, with scalar coefficients handled by SymPy.
+
+An expression built from + - * / and integer powers is read as a linear combination of
+Hadamard monomials: {((factor, exponent), ...): coefficient}. Factors are the non-scalar
+nodes that are not themselves sums or products; the coefficient is a SymPy expression in
+which every scalar subexpression that is not arithmetic (tr X, det X, ‖x‖, xᵀy...) is an atom.
+So SymPy does the scalar algebra (2‖r‖/‖r‖ = 2, constant folding) and this module does the
+matrix part: like terms collect, common matmul factors come out (A x + Aᵀ x = (A + Aᵀ) x).
+Broadcasting is linear, so broadcast_to is looked through and the result's shape restored.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import sympy
+
+from .errors import UnsupportedError
+from .node import Node
+from .ops import arith, core, elementwise, linalg, shape
+
+Monomial = tuple[tuple[Node, int], ...]
+Terms = dict[Monomial, sympy.Expr]
+
+_ATOMS: "weakref.WeakValueDictionary[str, Node]" = weakref.WeakValueDictionary()
+_ARITH = {arith.ADD_OP, arith.SUB_OP, arith.NEG_OP, arith.MUL_OP, arith.DIV_OP, arith.POW_OP}
+
+
+# ---- scalars <-> SymPy ------------------------------------------------------------------------
+def atom_symbol(n: Node) -> sympy.Symbol:
+    key = "_" + n.digest
+    _ATOMS[key] = n
+    return sympy.Symbol(key, real=True)
+
+
+def _canonical_inner(n: Node) -> Node:
+    """xᵀy and yᵀx are one scalar: order the operands of 1-D inner products."""
+    if n.op is linalg.MATMUL and n.args[0].ndim == 1 and n.args[1].ndim == 1:
+        a, b = n.args
+        if b.sort_key < a.sort_key:
+            return linalg.matmul(b, a)
+    return n
+
+
+def to_sympy(n: Node, memo: dict | None = None) -> sympy.Expr:
+    """A scalar node as a SymPy expression (non-arithmetic scalars become real atoms)."""
+    memo = {} if memo is None else memo
+    if n in memo:
+        return memo[n]
+    op = n.op
+    if op is core.NUMBER:
+        out = n.params[0]
+    elif op in _ARITH and all(a.ndim == 0 for a in n.args):
+        xs = [to_sympy(a, memo) for a in n.args]
+        out = {
+            arith.ADD_OP: lambda: xs[0] + xs[1],
+            arith.SUB_OP: lambda: xs[0] - xs[1],
+            arith.NEG_OP: lambda: -xs[0],
+            arith.MUL_OP: lambda: xs[0] * xs[1],
+            arith.DIV_OP: lambda: xs[0] / xs[1],
+            arith.POW_OP: lambda: xs[0] ** xs[1],
+        }[op]()
+    elif op.sympy is not None and n.args[0].ndim == 0:
+        out = op.sympy(to_sympy(n.args[0], memo))
+    else:
+        out = atom_symbol(_canonical_inner(n))
+    memo[n] = out
+    return out
+
+
+def _is_size_expr(e: sympy.Expr) -> bool:
+    return all(not s.name.startswith("_") for s in e.free_symbols if isinstance(s, sympy.Symbol))
+
+
+def from_sympy(e: sympy.Expr, subs: dict | None = None) -> Node:
+    """Back from SymPy: the inverse of to_sympy (`subs` maps extra symbols to nodes)."""
+    subs = subs or {}
+    e = sympy.sympify(e)
+    if e in subs:
+        return subs[e]
+    if isinstance(e, sympy.Symbol) and e.name in _ATOMS:
+        return _ATOMS[e.name]
+    if not (e.free_symbols & set(subs)) and _is_size_expr(e):
+        if e.is_real is False or e.has(sympy.zoo, sympy.nan, sympy.oo):
+            raise UnsupportedError(f"{e} is not a finite real scalar")
+        return core.number(e)
+    if isinstance(e, sympy.Add):
+        pos, negs = [], []
+        for t in e.as_ordered_terms():
+            (negs if t.could_extract_minus_sign() else pos).append(t)
+        out = from_sympy(pos[0], subs) if pos else arith.neg(from_sympy(-negs.pop(0), subs))
+        for t in pos[1:]:
+            out = arith.add(out, from_sympy(t, subs))
+        for t in negs:
+            out = arith.sub(out, from_sympy(-t, subs))
+        return out
+    if isinstance(e, sympy.Mul):
+        if e.could_extract_minus_sign():
+            return arith.neg(from_sympy(-e, subs))
+        num, den = [], []
+        for f in e.as_ordered_factors():
+            if isinstance(f, sympy.Pow) and f.exp.is_number and f.exp < 0:
+                den.append(f.base ** -f.exp)
+            elif f.is_Rational and f.q != 1:
+                if f.p != 1:
+                    num.append(sympy.Integer(f.p))
+                den.append(sympy.Integer(f.q))
+            else:
+                num.append(f)
+        out = _product([from_sympy(f, subs) for f in num]) if num else core.number(1)
+        if den:
+            out = arith.div(out, _product([from_sympy(f, subs) for f in den]))
+        return out
+    if isinstance(e, sympy.Pow):
+        base, ex = e.args
+        b = from_sympy(base, subs)
+        if ex == sympy.Rational(1, 2):
+            return elementwise.sqrt(b)
+        if ex.is_number and ex < 0:
+            return arith.div(1, from_sympy(base ** -ex, subs))
+        if ex == sympy.E:
+            return elementwise.exp(b)
+        return arith.pow(b, from_sympy(ex, subs))
+    if e.func is sympy.exp:
+        return elementwise.exp(from_sympy(e.args[0], subs))
+    op = elementwise.BY_SYMPY.get(e.func)
+    if op is None and isinstance(e, sympy.core.function.AppliedUndef):
+        from .op import REGISTRY
+
+        op = REGISTRY.get(e.func.__name__)
+    if op is not None and len(e.args) == 1:
+        return Node(op, (from_sympy(e.args[0], subs),))
+    raise UnsupportedError(f"symgrad has no operator for {e.func.__name__} (in {e})")
+
+
+def _product(nodes: list[Node]) -> Node:
+    out = nodes[0]
+    for f in nodes[1:]:
+        out = arith.mul(out, f)
+    return out
+
+
+# ---- terms ---------------------------------------------------------------------------------
+def _mono_mul(a: Monomial, b: Monomial, k: int = 1) -> Monomial:
+    exps: dict[Node, int] = dict(a)
+    for f, e in b:
+        exps[f] = exps.get(f, 0) + k * e
+    return tuple(sorted(((f, e) for f, e in exps.items() if e), key=lambda fe: fe[0].sort_key))
+
+
+def _single(t: Terms):
+    """(monomial, coefficient) when t is a single term, else None."""
+    if len(t) == 1:
+        return next(iter(t.items()))
+    return None
+
+
+def _atom(n: Node, k: int = 1) -> Terms:
+    if n.op is linalg.MATMUL and n.args[0].ndim == 1 and n.args[1].ndim == 2:
+        n = linalg.matmul(shape.transpose(n.args[1]), n.args[0])  # xᵀ A = (Aᵀ x)ᵀ: one form
+    return {((n, k),): sympy.Integer(1)}
+
+
+def terms(n: Node, memo: dict | None = None) -> Terms:
+    """The linear combination of Hadamard monomials that `n` is (see the module docstring)."""
+    memo = {} if memo is None else memo
+    if n in memo:
+        return memo[n]
+    op = n.op
+    if n.ndim == 0:
+        out: Terms = {(): to_sympy(n)}
+    elif op is core.ZEROS:
+        out = {}
+    elif op is core.ONES:
+        out = {(): sympy.Integer(1)}
+    elif op is shape.BROADCAST or (op is shape.RESHAPE and n.args[0].ndim == 0):
+        out = terms(n.args[0], memo)
+    elif op in (arith.ADD_OP, arith.SUB_OP):
+        out = dict(terms(n.args[0], memo))
+        sign = 1 if op is arith.ADD_OP else -1
+        for m, c in terms(n.args[1], memo).items():
+            out[m] = out.get(m, 0) + sign * c
+    elif op is arith.NEG_OP:
+        out = {m: -c for m, c in terms(n.args[0], memo).items()}
+    elif op in (arith.MUL_OP, arith.DIV_OP):
+        k = 1 if op is arith.MUL_OP else -1
+        ta, tb = terms(n.args[0], memo), terms(n.args[1], memo)
+        sa, sb = _single(ta), _single(tb)
+        if not ta or (not tb and k == 1):
+            out = {}
+        elif sa and sb:
+            out = {_mono_mul(sa[0], sb[0], k): sa[1] * sb[1] ** k}
+        elif sa:  # c m ⊙ (a sum): keep the sum whole (distributing grows expressions)
+            out = {_mono_mul(sa[0], ((n.args[1], k),)): sa[1]}
+        elif sb and k == 1:
+            out = {_mono_mul(sb[0], ((n.args[0], 1),)): sb[1]}
+        elif sb:
+            out = {_mono_mul(((n.args[0], 1),), sb[0], -1): 1 / sb[1]}
+        else:
+            out = _atom(n)
+    elif op is arith.POW_OP and core.is_number(n.args[1]) and n.args[1].params[0].is_Integer:
+        p = int(n.args[1].params[0])
+        sa = _single(terms(n.args[0], memo))
+        if sa and p != 0:
+            out = {_mono_mul((), sa[0], p): sa[1] ** p}
+        else:
+            out = _atom(n.args[0], p) if p else {(): sympy.Integer(1)}
+    else:
+        out = _atom(n)
+    out = {m: c for m, c in out.items() if c != 0}
+    memo[n] = out
+    return out
+
+
+# ---- rebuilding ----------------------------------------------------------------------------
+def build_monomial(m: Monomial) -> Node | None:
+    num = [f if e == 1 else arith.pow(f, e) for f, e in m if e > 0]
+    den = [f if e == -1 else arith.pow(f, -e) for f, e in m if e < 0]
+    if not num and not den:
+        return None
+    out = _product(num) if num else core.number(1)
+    return arith.div(out, _product(den)) if den else out
+
+
+def _term(m: Monomial, c: sympy.Expr) -> tuple[int, Node]:
+    sign = -1 if c.could_extract_minus_sign() else 1
+    c = sign * c
+    body = build_monomial(m)
+    if body is None:
+        return sign, from_sympy(c)
+    if c == 1:
+        return sign, body
+    if m and all(e < 0 for _, e in m):  # c / X rather than c (1 / X)
+        return sign, arith.div(from_sympy(c), build_monomial(tuple((f, -e) for f, e in m)))
+    return sign, arith.mul(from_sympy(c), body)
+
+
+def _factor_matmuls(items: list[tuple[Monomial, sympy.Expr]]) -> list:
+    """A x + B x -> (A + B) x, and A x + A y -> A (x + y), for two or more such terms."""
+    for side in (1, 0):
+        groups: dict = {}
+        for i, (m, c) in enumerate(items):
+            if len(m) == 1 and m[0][1] == 1 and m[0][0].op is linalg.MATMUL:
+                mm = m[0][0]
+                key = (mm.args[side], mm.args[1 - side].shape)
+                groups.setdefault(key, []).append(i)
+        for (common, _), idx in groups.items():
+            if len(idx) < 2:
+                continue
+            parts: Terms = {}
+            for i in idx:
+                other = items[i][0][0][0].args[1 - side]
+                for m2, c2 in terms(other).items():
+                    parts[m2] = parts.get(m2, 0) + items[i][1] * c2
+            ordered = dict(sorted(parts.items(), key=lambda mc: _key(mc[0])))
+            other_shape = items[idx[0]][0][0][0].args[1 - side].shape
+            inner = rebuild(ordered, other_shape, factor=False)
+            prod = linalg.matmul(inner, common) if side == 1 else linalg.matmul(common, inner)
+            new = [(mc if i not in idx else None) for i, mc in enumerate(items)]
+            new[idx[0]] = (((prod, 1),), sympy.Integer(1))
+            return _factor_matmuls([x for x in new if x is not None])
+    return items
+
+
+def _key(m: Monomial):
+    return tuple(f.sort_key + (e,) for f, e in m)
+
+
+def rebuild(t: Terms, shp, factor: bool = True) -> Node:
+    """The node for a linear combination, positive terms first, with the shape `shp`."""
+    items = [(m, c) for m, c in t.items() if c != 0]
+    if factor:
+        items = _factor_matmuls(items)
+    parts = [_term(m, c) for m, c in items]
+    parts = [p for p in parts if p[0] > 0] + [p for p in parts if p[0] < 0]
+    if not parts:
+        return core.zeros(*shp)
+    sign, out = parts[0]
+    if sign < 0:
+        out = arith.neg(out)
+    for sign, p in parts[1:]:
+        out = arith.add(out, p) if sign > 0 else arith.sub(out, p)
+    if out.shape != shp:
+        out = shape.broadcast_to(out, shp)
+    return out
+
+
+def normalize(n: Node) -> Node | None:
+    """The normal form of an arithmetic node, or None when it is already in it."""
+    if n.ndim == 0:
+        try:
+            out = from_sympy(to_sympy(n))
+        except UnsupportedError:
+            return None
+    else:
+        out = rebuild(terms(n), n.shape)
+    return None if out is n else out
+
+
+def split_scalar(x: Node) -> tuple[sympy.Expr, Node] | None:
+    """x = c · rest with a scalar c != 1, or None."""
+    if x.ndim == 0:
+        return None
+    s = _single(terms(x))
+    if s is None or s[1] == 1:
+        return None
+    m, c = s
+    rest = build_monomial(m)
+    if rest is None:
+        rest = core.ones(*x.shape)
+    if rest.shape != x.shape:
+        rest = shape.broadcast_to(rest, x.shape)
+    return c, rest
+
+
+def pull_scalars(n: Node) -> Node | None:
+    """Linear ops: f(c X) = c f(X); matmul and outer: (c A) B = c (A B)."""
+    coeff = sympy.Integer(1)
+    args = list(n.args)
+    for i, a in enumerate(args):
+        s = split_scalar(a)
+        if s is not None:
+            coeff *= s[0]
+            args[i] = s[1]
+    if coeff == 1:
+        return None
+    return arith.mul(from_sympy(coeff), Node(n.op, tuple(args), n.params))

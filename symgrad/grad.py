@@ -1,0 +1,84 @@
+"""Reverse mode over the shared DAG: VJPs from the registry, broadcasting undone in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .errors import DifferentiationError, ShapeError
+from .node import Node, describe, topo
+from .ops import arith, core
+from .ops.shape import sum_to
+
+from .simplify import simplify as _simplify
+
+
+def _check_wrt(x) -> Node:
+    if not isinstance(x, Node) or x.op is not core.VAR:
+        what = describe(x) if isinstance(x, Node) else repr(x)
+        raise DifferentiationError(
+            f"can only differentiate with respect to a variable (sg.matrix/vector/scalar), "
+            f"not {what}"
+        )
+    if x.params[2] == "upstream":
+        raise DifferentiationError(f"{x} is an upstream gradient, not a variable of the expression")
+    return x
+
+
+def backprop(y: Node, seed: Node, wrt: Sequence[Node]) -> list[Node]:
+    """Cotangents of `wrt` given the cotangent `seed` of `y` (unsimplified)."""
+    order = topo(y)
+    targets = set(wrt)
+    live: set[Node] = set()  # nodes on a path to some target: only they get cotangents
+    for n in order:
+        if n in targets or any(a in live for a in n.args):
+            live.add(n)
+    parts: dict[Node, list[Node]] = {y: [seed]} if y in live else {}
+    grads: dict[Node, Node] = {}
+    for n in reversed(order):
+        if n not in parts:
+            continue
+        g = parts.pop(n)
+        total = g[0]
+        for p in g[1:]:
+            total = arith.add(total, p)
+        if n in targets:
+            grads[n] = total
+        if not n.args:
+            continue
+        needs = tuple(a in live for a in n.args)
+        if n.op.vjp is None:
+            raise DifferentiationError(f"operator {n.op.name} has no derivative rule")
+        cts = n.op.vjp(n, total, needs)
+        for a, need, ct in zip(n.args, needs, cts):
+            if need and ct is not None:
+                # The one place broadcasting is undone: sum the cotangent to the arg's shape.
+                parts.setdefault(a, []).append(sum_to(ct, a.shape))
+    return [grads.get(x, core.zeros(*x.shape)) for x in wrt]
+
+
+def vjp(y, x, upstream, simplify: bool = True):
+    """The vector-Jacobian product: d<upstream, y>/dx for each x (a list when x is a list)."""
+    y = core.as_node(y)
+    upstream = core.as_node(upstream)
+    if upstream.shape != y.shape:
+        raise ShapeError(
+            f"the upstream gradient {describe(upstream)} must have the shape of "
+            f"{describe(y)}"
+        )
+    many = isinstance(x, (list, tuple))
+    xs = [_check_wrt(v) for v in (x if many else [x])]
+    out = backprop(y, upstream, xs)
+    if simplify:
+        out = [_simplify(g) for g in out]
+    return out if many else out[0]
+
+
+def grad(y, x, upstream=None, simplify: bool = True):
+    """Gradient of y w.r.t. x (the shape of x). A non-scalar y is back-propagated against a
+    symbolic upstream gradient dL/dy (or the `upstream` given): the VJP of y."""
+    y = core.as_node(y)
+    if upstream is None:
+        upstream = core.number(1) if y.ndim == 0 else core.upstream_of(y)
+    return vjp(y, x, upstream, simplify=simplify)
+
+

@@ -1,0 +1,183 @@
+"""Expression nodes: immutable, interned (structural equality is identity), shape-checked."""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from typing import Any, Iterator
+
+from .errors import ShapeError
+from .op import Op
+from .shapes import Shape, fmt_shape
+
+
+class Node:
+    """One immutable DAG node: (op, args, params) with its shape inferred at construction.
+
+    Nodes are interned, so two structurally equal expressions are the same object: common
+    subexpressions are shared for free and memo tables keyed on nodes are exact.
+    """
+
+    __slots__ = ("op", "args", "params", "shape", "size", "digest", "__weakref__")
+    _table: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+
+    op: Op
+    args: tuple["Node", ...]
+    params: tuple
+    shape: Shape
+    size: int  # tree size, for ordering terms simplest-first
+    digest: str  # structural digest, stable across runs (deterministic ordering)
+
+    def __new__(cls, op: Op, args: tuple = (), params: tuple = ()):
+        key = (op.name, args, params)
+        hit = cls._table.get(key)
+        if hit is not None:
+            return hit
+        shape = op.shape(args, params)
+        self = object.__new__(cls)
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "args", args)
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "shape", tuple(shape))
+        object.__setattr__(self, "size", 1 + sum(a.size for a in args))
+        h = hashlib.blake2b(digest_size=10)
+        h.update(f"{op.name}|{params!r}|".encode())
+        for a in args:
+            h.update(a.digest.encode())
+        object.__setattr__(self, "digest", h.hexdigest())
+        cls._table[key] = self
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("symgrad nodes are immutable")
+
+    def __reduce__(self):
+        return (Node, (self.op, self.args, self.params))
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:  # interned: equality is identity
+        return self is other
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.size, self.digest)
+
+    # ---- NumPy-style operators (each delegates to the op's constructor) -------------------
+    def __add__(self, o):
+        return _api().add(self, o)
+
+    def __radd__(self, o):
+        return _api().add(o, self)
+
+    def __sub__(self, o):
+        return _api().sub(self, o)
+
+    def __rsub__(self, o):
+        return _api().sub(o, self)
+
+    def __mul__(self, o):
+        return _api().mul(self, o)
+
+    def __rmul__(self, o):
+        return _api().mul(o, self)
+
+    def __truediv__(self, o):
+        return _api().div(self, o)
+
+    def __rtruediv__(self, o):
+        return _api().div(o, self)
+
+    def __pow__(self, o):
+        return _api().pow(self, o)
+
+    def __rpow__(self, o):
+        return _api().pow(o, self)
+
+    def __matmul__(self, o):
+        return _api().matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return _api().matmul(o, self)
+
+    def __neg__(self):
+        return _api().neg(self)
+
+    def __pos__(self):
+        return self
+
+    @property
+    def T(self) -> "Node":
+        return _api().transpose(self)
+
+    def __bool__(self) -> bool:
+        raise TypeError("a symgrad expression has no truth value")
+
+    def __iter__(self) -> Iterator:
+        raise TypeError("a symgrad expression is not iterable")
+
+    # ---- printing ----------------------------------------------------------------------
+    def __str__(self) -> str:
+        from .printing import unicode
+
+        return unicode(self)
+
+    def __repr__(self) -> str:
+        return f"<{self.op.name} {fmt_shape(self.shape)}: {self}>"
+
+    def _repr_latex_(self) -> str:
+        from .printing import latex
+
+        return f"$\\displaystyle {latex(self)}$"
+
+
+def _api():
+    from .ops import api
+
+    return api
+
+
+def describe(x: Node, limit: int = 40) -> str:
+    """A short name of an operand for error messages: its text and its shape."""
+    try:
+        s = str(x)
+    except Exception:  # noqa: BLE001 -- error text must never fail
+        s = x.op.name
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return f"{s} (shape {fmt_shape(x.shape)})"
+
+
+def shape_error(what: str, a: Node, b: Node, why: str = "") -> ShapeError:
+    tail = f": {why}" if why else ""
+    return ShapeError(f"cannot {what} {describe(a)} and {describe(b)}{tail}")
+
+
+def topo(roots) -> list[Node]:
+    """Post-order of the DAG below `roots` (iterative, deterministic, each node once)."""
+    if isinstance(roots, Node):
+        roots = [roots]
+    seen: set[int] = set()
+    out: list[Node] = []
+    for r in roots:
+        if id(r) in seen:
+            continue
+        stack: list[tuple[Node, int]] = [(r, 0)]
+        while stack:
+            n, i = stack.pop()
+            if i == 0 and id(n) in seen:
+                continue
+            if i < len(n.args):
+                stack.append((n, i + 1))
+                c = n.args[i]
+                if id(c) not in seen:
+                    stack.append((c, 0))
+            else:
+                if id(n) not in seen:
+                    seen.add(id(n))
+                    out.append(n)
+    return out

@@ -1,0 +1,226 @@
+"""Leaves and identity-like nodes: variables, constants (numbers, ones, zeros, eye), names."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import sympy
+
+from ..errors import SymgradError, UnsupportedError
+from ..node import Node
+from ..op import ATOM, Op, register
+from ..shapes import Shape, as_shape, as_size
+
+
+
+def _leaf_shape(args, params):
+    return params[1]
+
+
+def _num_shape(args, params):
+    return ()
+
+
+# ---- variables -----------------------------------------------------------------------------
+# params: (name, shape, kind); kind "var" for user variables, "upstream" for dL/df seeds.
+def _print_var(n, P):
+    name, _, kind = n.params
+    if kind == "upstream":
+        return P.upstream(name[len("dL/d"):])
+    return P.name(name), ATOM
+
+
+def _eval_var(n, vals, env):
+    raise SymgradError("variables are bound by evaluate()")  # pragma: no cover
+
+
+VAR = register(Op("var", shape=_leaf_shape, print=_print_var, numpy=_eval_var))
+
+
+def variable(name: str, *shape, kind: str = "var") -> Node:
+    if not isinstance(name, str) or not name:
+        raise SymgradError(f"a variable name must be a non-empty string, got {name!r}")
+    shp = as_shape(shape)
+    if len(shp) > 2:
+        raise UnsupportedError(
+            f"variable {name!r} has {len(shp)} axes; symgrad handles scalars, vectors and matrices"
+        )
+    return Node(VAR, (), (name, shp, kind))
+
+
+def scalar(name: str) -> Node:
+    """A scalar variable (shape ())."""
+    return variable(name)
+
+
+def vector(name: str, n) -> Node:
+    """A 1-D vector variable (shape (n,)); prints as a column vector."""
+    return variable(name, n)
+
+
+def matrix(name: str, n, m) -> Node:
+    """A matrix variable (shape (n, m)); (n, 1) is a column, (1, m) a row."""
+    return variable(name, n, m)
+
+
+def upstream_of(y: Node, name: str | None = None) -> Node:
+    """The symbolic upstream gradient dL/dy: a fresh variable of y's shape."""
+    if name is None:
+        name = y.params[0] if y.op is NAME else "f"
+    return variable("dL/d" + name, *y.shape, kind="upstream")
+
+
+def is_var(n: Node) -> bool:
+    return n.op is VAR
+
+
+# ---- numbers (scalars; may depend on symbolic sizes, as 1/(n k) in a mean) -------------------
+def _print_number(n, P):
+    return P.number(n.params[0])
+
+
+def _eval_number(n, vals, sizes):
+    v = n.params[0]
+    if v.free_symbols:
+        v = v.subs(sizes)
+    return np.float64(v)
+
+
+NUMBER = register(Op("number", shape=_num_shape, print=_print_number, numpy=_eval_number))
+
+
+def number(v) -> Node:
+    if isinstance(v, Node):
+        return v
+    if isinstance(v, (bool, np.bool_)):
+        raise SymgradError(f"{v!r} is a bool, not a number")
+    if isinstance(v, numbers.Number) and not isinstance(v, numbers.Real):
+        raise UnsupportedError(f"complex number {v!r}: symgrad works over the reals")
+    if isinstance(v, float):
+        if not np.isfinite(v):
+            raise SymgradError(f"number {v!r} is not finite")
+        v = sympy.nsimplify(v, rational=True) if float(v).is_integer() else sympy.Float(v)
+    try:
+        e = sympy.sympify(v)
+    except (sympy.SympifyError, TypeError) as exc:
+        raise SymgradError(f"cannot use {v!r} as a symgrad scalar") from exc
+    if not isinstance(e, sympy.Expr) or e.is_real is False or e.has(sympy.zoo, sympy.nan):
+        raise SymgradError(f"cannot use {v!r} as a real scalar")
+    return Node(NUMBER, (), (e,))
+
+
+def as_node(x) -> Node:
+    """Coerce a Python/NumPy/SymPy scalar to a number node; nodes pass through."""
+    if isinstance(x, Node):
+        return x
+    if isinstance(x, (numbers.Number, sympy.Expr, np.generic)):
+        return number(x.item() if isinstance(x, np.generic) else x)
+    if isinstance(x, np.ndarray):
+        raise UnsupportedError(
+            "NumPy arrays are not symgrad expressions; declare a variable and bind the array "
+            "in evaluate()"
+        )
+    raise SymgradError(f"cannot use {type(x).__name__} {x!r} in a symgrad expression")
+
+
+def const_value(n: Node):
+    """The SymPy value of a number node, or None."""
+    return n.params[0] if n.op is NUMBER else None
+
+
+def is_number(n: Node, v=None) -> bool:
+    return n.op is NUMBER and (v is None or n.params[0] == v)
+
+
+# ---- ones, zeros, identity ----------------------------------------------------------------
+def _print_ones(n, P):
+    return P.ones(n.shape)
+
+
+def _print_zeros(n, P):
+    return P.zeros(n.shape)
+
+
+def _print_eye(n, P):
+    return P.eye(n.shape[0])
+
+
+def _fill(value):
+    def ev(n, vals, sizes):
+        return np.full(tuple(int(sympy.sympify(s).subs(sizes)) for s in n.shape), value, float)
+
+    return ev
+
+
+def _eval_eye(n, vals, sizes):
+    return np.eye(int(sympy.sympify(n.shape[0]).subs(sizes)))
+
+
+ONES = register(Op("ones", shape=_leaf_shape, print=_print_ones, numpy=_fill(1.0)))
+ZEROS = register(Op("zeros", shape=_leaf_shape, print=_print_zeros, numpy=_fill(0.0)))
+EYE = register(Op("eye", shape=_leaf_shape, print=_print_eye, numpy=_eval_eye))
+
+
+def _const_shape(shape) -> Shape:
+    shp = as_shape(shape)
+    if len(shp) > 2:
+        raise UnsupportedError("symgrad handles scalars, vectors and matrices (at most 2 axes)")
+    return shp
+
+
+def ones(*shape) -> Node:
+    shp = _const_shape(shape)
+    return number(1) if shp == () else Node(ONES, (), ("ones", shp))
+
+
+def zeros(*shape) -> Node:
+    shp = _const_shape(shape)
+    return number(0) if shp == () else Node(ZEROS, (), ("zeros", shp))
+
+
+def eye(n) -> Node:
+    s = as_size(n)
+    return Node(EYE, (), ("eye", (s, s)))
+
+
+def is_zero(n: Node) -> bool:
+    return n.op is ZEROS or is_number(n, 0)
+
+
+def is_one(n: Node) -> bool:
+    return n.op is ONES or is_number(n, 1)
+
+
+# ---- names: an intermediate printed by its name (identity in value and derivative) ----------
+def _name_shape(args, params):
+    return args[0].shape
+
+
+def _print_name(n, P):
+    return P.name(n.params[0]), ATOM
+
+
+NAME = register(
+    Op(
+        "name",
+        shape=_name_shape,
+        vjp=lambda n, g, needs: (g,),
+        print=_print_name,
+        numpy=lambda n, vals, sizes: vals[0],
+        explicit=lambda n: n,
+    )
+)
+
+
+def name(label: str, expr) -> Node:
+    """Give an intermediate a name: printed results and upstream gradients refer to it by it."""
+    if not isinstance(label, str) or not label:
+        raise SymgradError(f"a name must be a non-empty string, got {label!r}")
+    return Node(NAME, (as_node(expr),), (label,))
+
+
+def unname(n: Node) -> Node:
+    while n.op is NAME:
+        n = n.args[0]
+    return n

@@ -1,0 +1,293 @@
+"""Linear algebra: matmul (NumPy rules, 1-D operands included), outer, trace, inv, det, logdet,
+diag, norm."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..node import Node, describe, shape_error
+from ..op import ATOM, PROD, Op, register, rule
+from . import core
+from .arith import div, mul, neg
+from .shape import transpose
+
+
+# ---- matmul --------------------------------------------------------------------------------
+def _mm_shape(args, params):
+    a, b = args
+    if a.ndim == 0 or b.ndim == 0:
+        raise shape_error("matmul", a, b, "matmul needs vectors or matrices; use * for scalars")
+    k1 = a.shape[-1]
+    k2 = b.shape[0]
+    if k1 != k2:
+        raise shape_error("matmul", a, b, f"inner sizes {k1} and {k2} differ")
+    return a.shape[:-1] + b.shape[1:]
+
+
+def _vjp_matmul(n, g, needs):
+    a, b = n.args
+    if a.ndim == 2 and b.ndim == 2:
+        return matmul(g, transpose(b)), matmul(transpose(a), g)
+    if a.ndim == 1 and b.ndim == 2:  # xᵀ B
+        return matmul(b, g), outer(a, g)
+    if a.ndim == 2 and b.ndim == 1:  # A y
+        return outer(g, b), matmul(transpose(a), g)
+    return mul(g, b), mul(g, a)  # xᵀ y
+
+
+def _print_matmul(n, P):
+    a, b = n.args
+    left = P.transpose(a)[0] if a.ndim == 1 else P.arg(a, PROD)
+    return P.juxt(left, P.arg(b, PROD)), PROD
+
+
+MATMUL = register(Op(
+    "matmul", shape=_mm_shape, vjp=_vjp_matmul, print=_print_matmul,
+    numpy=lambda n, vals, sizes: np.matmul(vals[0], vals[1]),
+    cases=lambda: [(lambda a, b: matmul(a, b), [(sa, "any"), (sb, "any")]) for sa, sb in [
+        ((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((3, 1), (1, 4)),
+        ((1, 4), (4, 1))]],
+))
+
+
+def matmul(a, b) -> Node:
+    return Node(MATMUL, (core.as_node(a), core.as_node(b)))
+
+
+@rule(MATMUL, "matmul-zero")
+def _mm_zero(n):
+    a, b = n.args
+    return core.zeros(*n.shape) if core.is_zero(a) or core.is_zero(b) else None
+
+
+@rule(MATMUL, "matmul-identity")
+def _mm_eye(n):
+    a, b = n.args
+    if a.op is core.EYE:
+        return b
+    if b.op is core.EYE:
+        return a
+    return None
+
+
+@rule(MATMUL, "ones-inner-product")
+def _mm_ones(n):  # 1ₙᵀ 1ₙ = n, and products of ones blocks
+    a, b = n.args
+    if a.op is core.ONES and b.op is core.ONES:
+        return mul(core.number(a.shape[-1]), core.ones(*n.shape))
+    return None
+
+
+@rule(MATMUL, "ones-as-sum")
+def _mm_ones_sum(n):  # G 1 and 1ᵀ G are row and column sums: the canonical form is sum()
+    from .reduce import sum_
+
+    a, b = n.args
+    if b.op is core.ONES and (b.ndim == 1 or b.shape[1] == 1):
+        return sum_(a, a.ndim - 1, keepdims=b.ndim == 2) if a.op is not core.ONES else None
+    if a.op is core.ONES and (a.ndim == 1 or a.shape[0] == 1) and b.op is not core.ONES:
+        return sum_(b, 0, keepdims=a.ndim == 2)
+    return None
+
+
+@rule(MATMUL, "ones-as-broadcast")
+def _mm_ones_bcast(n):  # b 1ᵀ and 1 cᵀ are broadcasts
+    from .shape import broadcast_to
+
+    a, b = n.args
+    if b.op is core.ONES and b.ndim == 2 and b.shape[0] == 1 and a.ndim == 2:
+        return broadcast_to(a, n.shape) if a.shape[1] == 1 else None
+    if a.op is core.ONES and a.ndim == 2 and a.shape[1] == 1 and b.ndim == 2:
+        return broadcast_to(b, n.shape) if b.shape[0] == 1 else None
+    return None
+
+
+# ---- outer ---------------------------------------------------------------------------------
+def _outer_shape(args, params):
+    a, b = args
+    if a.ndim != 1 or b.ndim != 1:
+        raise shape_error("take the outer product of", a, b, "outer needs two 1-D vectors")
+    return (a.shape[0], b.shape[0])
+
+
+def _print_outer(n, P):
+    a, b = n.args
+    return P.juxt(P.arg(a, PROD), P.transpose(b)[0]), PROD
+
+
+OUTER = register(Op(
+    "outer", shape=_outer_shape,
+    vjp=lambda n, g, needs: (matmul(g, n.args[1]), matmul(transpose(g), n.args[0])),
+    print=_print_outer, numpy=lambda n, vals, sizes: np.outer(vals[0], vals[1]),
+    cases=lambda: [(lambda a, b: outer(a, b), [((3,), "any"), ((4,), "any")])],
+))
+
+
+def outer(a, b) -> Node:
+    """a bᵀ for 1-D vectors a and b."""
+    return Node(OUTER, (core.as_node(a), core.as_node(b)))
+
+
+@rule(OUTER, "outer-zero")
+def _outer_zero(n):
+    return core.zeros(*n.shape) if any(core.is_zero(a) for a in n.args) else None
+
+
+# ---- square-matrix functions ------------------------------------------------------------------
+def _square(what):
+    def shape(args, params):
+        (a,) = args
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            raise ShapeError(f"{what} needs a square matrix, got {describe(a)}")
+        return params[0] if params else ()
+
+    return shape
+
+
+def _square_cases(fn, domain):
+    return lambda: [(fn, [((3, 3), domain)]), (fn, [((1, 1), domain)])]
+
+
+def _print_trace(n, P):
+    return P.func(P.tok("tr"), P.arg(n.args[0], 0)), ATOM
+
+
+TRACE = register(Op(
+    "trace", shape=_square("trace"),
+    vjp=lambda n, g, needs: (mul(g, core.eye(n.args[0].shape[0])),),
+    print=_print_trace, numpy=lambda n, vals, sizes: np.trace(vals[0]), linear=True,
+    cases=_square_cases(lambda a: trace(a), "any"),
+))
+
+
+def trace(x) -> Node:
+    return Node(TRACE, (core.as_node(x),))
+
+
+@rule(TRACE, "trace-constant")
+def _tr_const(n):
+    a = n.args[0]
+    if a.op is core.EYE:
+        return core.number(a.shape[0])
+    if a.op is core.ZEROS:
+        return core.number(0)
+    return None
+
+
+@rule(TRACE, "trace-transpose")
+def _tr_t(n):
+    from .shape import T
+
+    a = n.args[0]
+    return trace(a.args[0]) if a.op is T else None
+
+
+def _vjp_inv(n, g, needs):
+    it = transpose(n)
+    return (neg(matmul(matmul(it, g), it)),)
+
+
+INV = register(Op(
+    "inv", shape=lambda args, params: _square("inv")(args, (args[0].shape,)),
+    vjp=_vjp_inv, print=lambda n, P: P.inverse(n.args[0], transposed=False),
+    numpy=lambda n, vals, sizes: np.linalg.inv(vals[0]),
+    cases=_square_cases(lambda a: inv(a), "invertible"),
+))
+
+
+def inv(x) -> Node:
+    return Node(INV, (core.as_node(x),))
+
+
+@rule(INV, "inverse-rules")
+def _inv_rules(n):
+    from .shape import T
+
+    a = n.args[0]
+    if a.op is INV:
+        return a.args[0]
+    if a.op is T:  # (Xᵀ)⁻¹ = (X⁻¹)ᵀ, printed X^{-T}
+        return transpose(inv(a.args[0]))
+    if a.op is core.EYE:
+        return a
+    return None
+
+
+DET = register(Op(
+    "det", shape=_square("det"),
+    vjp=lambda n, g, needs: (mul(mul(g, n), transpose(inv(n.args[0]))),),
+    print=lambda n, P: (P.func(P.tok("det"), P.arg(n.args[0], 0)), ATOM),
+    numpy=lambda n, vals, sizes: np.linalg.det(vals[0]),
+    cases=_square_cases(lambda a: det(a), "invertible"),
+))
+
+
+def _np_logdet(v):
+    sign, ld = np.linalg.slogdet(v)
+    return np.where(sign > 0, ld, np.nan)
+
+
+LOGDET = register(Op(
+    "logdet", shape=_square("logdet"),
+    vjp=lambda n, g, needs: (mul(g, transpose(inv(n.args[0]))),),
+    print=lambda n, P: (P.func(P.tok("logdet"), P.arg(n.args[0], 0)), ATOM),
+    numpy=lambda n, vals, sizes: _np_logdet(vals[0]),
+    cases=_square_cases(lambda a: logdet(a), "posdet"),
+))
+
+
+def det(x) -> Node:
+    return Node(DET, (core.as_node(x),))
+
+
+def logdet(x) -> Node:
+    """log det X (NaN where det X <= 0); its gradient is X^{-T}."""
+    return Node(LOGDET, (core.as_node(x),))
+
+
+# ---- diag ----------------------------------------------------------------------------------
+def _diag_shape(args, params):
+    (a,) = args
+    if a.ndim == 1:
+        return (a.shape[0], a.shape[0])
+    if a.ndim == 2 and a.shape[0] == a.shape[1]:
+        return (a.shape[0],)
+    raise ShapeError(f"diag needs a 1-D vector or a square matrix, got {describe(a)}")
+
+
+DIAG = register(Op(
+    "diag", shape=_diag_shape, vjp=lambda n, g, needs: (diag(g),),
+    print=lambda n, P: (P.func(P.tok("diag"), P.arg(n.args[0], 0)), ATOM),
+    numpy=lambda n, vals, sizes: np.diag(vals[0]), linear=True,
+    cases=lambda: [(lambda a: diag(a), [((3,), "any")]), (lambda a: diag(a), [((3, 3), "any")])],
+))
+
+
+def diag(x) -> Node:
+    """diag(v): the diagonal matrix of a vector; diag(X): the diagonal of a square matrix."""
+    return Node(DIAG, (core.as_node(x),))
+
+
+# ---- norm ------------------------------------------------------------------------------------
+def _norm_shape(args, params):
+    (a,) = args
+    if a.ndim == 0:
+        raise ShapeError(f"norm needs a vector or a matrix, got {describe(a)}; use abs()")
+    return ()
+
+
+NORM = register(Op(
+    "norm", shape=_norm_shape,
+    vjp=lambda n, g, needs: (mul(g, div(n.args[0], n)),),
+    print=lambda n, P: P.norm(n.args[0]),
+    numpy=lambda n, vals, sizes: np.sqrt(np.sum(vals[0] * vals[0])),
+    cases=lambda: [(lambda a: norm(a), [(s, "nonzero")]) for s in [(4,), (3, 4), (3, 1)]],
+))
+
+
+def norm(x) -> Node:
+    """The Euclidean norm of a vector, the Frobenius norm of a matrix."""
+    return Node(NORM, (core.as_node(x),))
+
+

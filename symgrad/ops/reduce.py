@@ -1,0 +1,206 @@
+"""Reductions over axes: sum (mean is sum / count), logsumexp, softmax."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from ..errors import ShapeError
+from ..node import Node, describe
+from ..op import ATOM, Op, register, rule
+from ..shapes import numel
+from . import core
+from .arith import mul, sub
+from .shape import broadcast_to, reshape, transpose
+
+AXIS_CASES = [((4,), None), ((3, 4), None), ((3, 4), 0), ((3, 4), 1), ((1, 4), 0), ((3, 1), 1)]
+
+
+def norm_axes(x: Node, axis) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, int) or isinstance(a, bool) or not -x.ndim <= a < x.ndim:
+            raise ShapeError(f"axis {a!r} is out of range for {describe(x)}")
+        out.append(a % x.ndim)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def _reduced_shape(shape, axes, keepdims):
+    if keepdims:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def _red_shape(args, params):
+    axes, keepdims = params
+    return _reduced_shape(args[0].shape, axes, keepdims)
+
+
+def _spread(g: Node, x: Node, axes) -> Node:
+    """The adjoint of a reduction: g with the reduced axes put back, broadcast to x's shape."""
+    if g.ndim:
+        g = reshape(g, _reduced_shape(x.shape, axes, True))
+    return broadcast_to(g, x.shape)
+
+
+def _axes_label(x: Node, axes) -> str | None:
+    """'row' when each row is reduced (axis 1 of a matrix), 'col' for axis 0, None for all."""
+    if x.ndim < 2 or len(axes) == x.ndim:
+        return None
+    return "row" if axes == (1,) else "col"
+
+
+# ---- sum ---------------------------------------------------------------------------------
+def _sum_explicit(n: Node) -> Node:
+    """G 1, Gᵀ 1, 1ᵀ G 1, 1ᵀ x: sums as products with ones vectors."""
+    from .linalg import matmul
+
+    x = n.args[0]
+    axes, _ = n.params
+    if x.ndim == 1:
+        out = matmul(core.ones(x.shape[0]), x)
+    elif axes == (1,):
+        out = matmul(x, core.ones(x.shape[1], 1))
+    elif axes == (0,):
+        if n.ndim == 2:
+            out = matmul(transpose(core.ones(x.shape[0], 1)), x)
+        else:
+            out = matmul(transpose(x), core.ones(x.shape[0], 1))
+    else:
+        out = matmul(matmul(transpose(core.ones(x.shape[0], 1)), x), core.ones(x.shape[1], 1))
+    return reshape(out, n.shape)
+
+
+SUM = register(Op(
+    "sum", shape=_red_shape,
+    vjp=lambda n, g, needs: (_spread(g, n.args[0], n.params[0]),),
+    print=lambda n, P: P.fmt(_sum_explicit(n)),
+    numpy=lambda n, vals, sizes: np.sum(vals[0], axis=n.params[0], keepdims=n.params[1]),
+    explicit=_sum_explicit, linear=True,
+    cases=lambda: [(lambda a, ax=ax, kd=kd: sum_(a, ax, kd), [(s, "any")])
+                   for s, ax in AXIS_CASES for kd in (False, True)],
+))
+
+
+def sum_(x, axis=None, keepdims: bool = False) -> Node:
+    """Sum over `axis` (None: all), as numpy.sum."""
+    x = core.as_node(x)
+    axes = norm_axes(x, axis)
+    if not axes:
+        return x
+    return Node(SUM, (x,), (axes, bool(keepdims)))
+
+
+def mean(x, axis=None, keepdims: bool = False) -> Node:
+    """Mean over `axis`: the sum divided by the count (a symbolic count for symbolic sizes)."""
+    x = core.as_node(x)
+    axes = norm_axes(x, axis)
+    count = numel(tuple(x.shape[i] for i in axes))
+    return mul(core.number(sympy.Integer(1) / count), sum_(x, axes, keepdims))
+
+
+@rule(SUM, "sum-unit-axes")
+def _sum_unit(n):
+    x = n.args[0]
+    axes, kd = n.params
+    if all(x.shape[i] == 1 for i in axes):
+        return reshape(x, n.shape)
+    return None
+
+
+@rule(SUM, "sum-constant")
+def _sum_const(n):
+    x = n.args[0]
+    axes, _ = n.params
+    count = numel(tuple(x.shape[i] for i in axes))
+    if x.op is core.ZEROS:
+        return core.zeros(*n.shape)
+    if x.op is core.ONES:
+        return mul(core.number(count), core.ones(*n.shape))
+    from .shape import BROADCAST
+
+    if x.op is BROADCAST and x.args[0].ndim == 0:  # sum of a broadcast scalar: count · s
+        return broadcast_to(mul(core.number(count), x.args[0]), n.shape)
+    return None
+
+
+@rule(SUM, "sum-of-sum")
+def _sum_sum(n):
+    x = n.args[0]
+    if x.op is not SUM or not x.params[1] or not n.params[1]:
+        return None
+    return sum_(x.args[0], tuple(sorted(set(x.params[0]) | set(n.params[0]))), True)
+
+
+# ---- logsumexp and softmax ---------------------------------------------------------------
+def _np_lse(v, axes, keepdims):
+    m = np.max(v, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = np.log(np.sum(np.exp(v - m), axis=axes, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axes)
+
+
+def _np_softmax(v, axes):
+    e = np.exp(v - np.max(v, axis=axes, keepdims=True))
+    return e / np.sum(e, axis=axes, keepdims=True)
+
+
+def _print_reduction(latex: str, uni: str):
+    def pr(n, P):
+        x = n.args[0]
+        label = _axes_label(x, n.params[0])
+        name = latex if P.is_latex else uni
+        if label:
+            name += P.sub_text(label)
+        return P.func(name, P.arg(x, 0)), ATOM
+
+    return pr
+
+
+LSE = register(Op(
+    "logsumexp", shape=_red_shape,
+    vjp=lambda n, g, needs: (mul(_spread(g, n.args[0], n.params[0]),
+                                 softmax(n.args[0], n.params[0])),),
+    print=_print_reduction(r"\operatorname{logsumexp}", "logsumexp"),
+    numpy=lambda n, vals, sizes: _np_lse(vals[0], n.params[0], n.params[1]),
+    cases=lambda: [(lambda a, ax=ax: logsumexp(a, ax), [(s, "any")]) for s, ax in AXIS_CASES],
+))
+
+
+def logsumexp(x, axis=None, keepdims: bool = False) -> Node:
+    """log(sum(exp(x))) over `axis`, evaluated stably (max-shifted)."""
+    x = core.as_node(x)
+    axes = norm_axes(x, axis)
+    if not axes:
+        return x
+    return Node(LSE, (x,), (axes, bool(keepdims)))
+
+
+def _vjp_softmax(n, g, needs):
+    s = n
+    sg = mul(s, g)
+    return (sub(sg, mul(s, sum_(sg, n.params[0], keepdims=True))),)
+
+
+SOFTMAX = register(Op(
+    "softmax", shape=lambda args, params: args[0].shape,
+    vjp=_vjp_softmax,
+    print=_print_reduction(r"\operatorname{softmax}", "softmax"),
+    numpy=lambda n, vals, sizes: _np_softmax(vals[0], n.params[0]),
+    cases=lambda: [(lambda a, ax=ax: softmax(a, ax), [(s, "any")])
+                   for s, ax in AXIS_CASES if ax is not None or len(s) == 1],
+))
+
+
+def softmax(x, axis=-1) -> Node:
+    """exp(x) / sum(exp(x)) over `axis` (default the last), evaluated stably."""
+    x = core.as_node(x)
+    if x.ndim == 0:
+        raise ShapeError(f"softmax of a scalar {describe(x)} is always 1; give a vector")
+    axes = norm_axes(x, axis)
+    return Node(SOFTMAX, (x,), (axes, False))

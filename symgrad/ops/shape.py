@@ -1,0 +1,282 @@
+"""Shape ops: transpose, reshape (unit axes only), and the adjoint pair broadcast_to / sum_to.
+
+A broadcast is a linear map; its adjoint is the sum over the broadcast axes. The explicit
+(matrix-notation) form of both is a product with ones vectors: b 1ᵀ, 1 cᵀ, G 1, Gᵀ 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..node import Node, describe
+from ..op import Op, register, rule
+from ..shapes import Shape, as_shape, can_broadcast, fmt_shape
+from . import core
+
+
+
+
+# ---- transpose -----------------------------------------------------------------------------
+def _t_shape(args, params):
+    (a,) = args
+    return a.shape[::-1]
+
+
+def _print_t(n, P):
+    return P.transpose(n.args[0])
+
+
+T = register(
+    Op(
+        "transpose",
+        shape=_t_shape,
+        vjp=lambda n, g, needs: (transpose(g),),
+        print=_print_t,
+        numpy=lambda n, vals, sizes: np.swapaxes(vals[0], -1, -2),
+        linear=True,
+        cases=lambda: [(lambda a: transpose(a), [(s, "any")]) for s in [(3, 4), (1, 4), (3, 1)]],
+    )
+)
+
+
+def transpose(x) -> Node:
+    """Reverse the axes (NumPy's .T); a no-op on scalars and 1-D vectors."""
+    x = core.as_node(x)
+    if x.ndim < 2:
+        return x
+    return Node(T, (x,))
+
+
+@rule(T, "transpose-involution")
+def _tt(n):
+    a = n.args[0]
+    return a.args[0] if a.op is T else None
+
+
+@rule(T, "transpose-product")
+def _t_product(n):  # (A B)ᵀ = Bᵀ Aᵀ: transposes move inward
+    from .linalg import MATMUL, OUTER, matmul, outer
+
+    a = n.args[0]
+    if a.op is MATMUL and a.args[0].ndim == 2 and a.args[1].ndim == 2:
+        return matmul(transpose(a.args[1]), transpose(a.args[0]))
+    if a.op is OUTER:
+        return outer(a.args[1], a.args[0])
+    return None
+
+
+@rule(T, "transpose-constant")
+def _t_const(n):
+    a = n.args[0]
+    if a.op is core.ONES:
+        return core.ones(*n.shape)
+    if a.op is core.ZEROS:
+        return core.zeros(*n.shape)
+    if a.op is core.EYE:
+        return a
+    return None
+
+
+# ---- reshape: only inserting or removing unit axes (keepdims, rows from 1-D vectors) ---------
+def _rs_shape(args, params):
+    (a,) = args
+    (shape,) = params
+    if [s for s in a.shape if s != 1] != [s for s in shape if s != 1]:
+        raise ShapeError(
+            f"cannot reshape {describe(a)} to {fmt_shape(shape)}: only unit axes may change"
+        )
+    return shape
+
+
+def _print_rs(n, P):
+    a = n.args[0]
+    # (k,) -> (1, k) is the row kᵀ; (1, k) -> (k,) is the column again.
+    row_in = a.ndim == 2 and a.shape[0] == 1 and a.shape[1] != 1
+    row_out = n.ndim == 2 and n.shape[0] == 1 and n.shape[1] != 1
+    if row_in != row_out:
+        return P.transpose(a)
+    return P.fmt(a)
+
+
+RESHAPE = register(
+    Op(
+        "reshape",
+        shape=_rs_shape,
+        vjp=lambda n, g, needs: (reshape(g, n.args[0].shape),),
+        print=_print_rs,
+        numpy=lambda n, vals, sizes: np.reshape(vals[0], _ints(n.shape, sizes)),
+        linear=True,
+        cases=lambda: [
+            (lambda a: reshape(a, (1, 4)), [((4,), "any")]),
+            (lambda a: reshape(a, (4,)), [((1, 4), "any")]),
+            (lambda a: reshape(a, ()), [((1, 1), "any")]),
+            (lambda a: reshape(a, (3, 1)), [((3,), "any")]),
+        ],
+    )
+)
+
+
+def _ints(shape: Shape, sizes) -> tuple[int, ...]:
+    return tuple(int(s) if isinstance(s, int) else int(s.subs(sizes)) for s in shape)
+
+
+def reshape(x, shape) -> Node:
+    x = core.as_node(x)
+    shape = as_shape(shape)
+    if shape == x.shape:
+        return x
+    return Node(RESHAPE, (x,), (shape,))
+
+
+@rule(RESHAPE, "reshape-compose")
+def _rr(n):
+    from .reduce import SUM, sum_
+
+    a = n.args[0]
+    if a.op is SUM and a.params[1]:  # dropping the kept axes of a sum: sum without keepdims
+        flat = sum_(a.args[0], a.params[0], keepdims=False)
+        if flat.shape == n.shape:
+            return flat
+    if a.op is RESHAPE:
+        return reshape(a.args[0], n.shape)
+    if a.op is core.ONES:
+        return core.ones(*n.shape)
+    if a.op is core.ZEROS:
+        return core.zeros(*n.shape)
+    return None
+
+
+# ---- broadcast_to and its adjoint sum_to -----------------------------------------------------
+def _bt_shape(args, params):
+    (a,) = args
+    (shape,) = params
+    if not can_broadcast(a.shape, shape):
+        raise ShapeError(f"cannot broadcast {describe(a)} to {fmt_shape(shape)}")
+    return shape
+
+
+def _st_shape(args, params):
+    (a,) = args
+    (shape,) = params
+    if not can_broadcast(shape, a.shape):
+        raise ShapeError(f"cannot sum {describe(a)} to {fmt_shape(shape)}")
+    return shape
+
+
+def _bcast_cases():
+    pairs = [((), (4,)), ((), (3, 4)), ((4,), (3, 4)), ((1, 4), (3, 4)), ((3, 1), (3, 4))]
+    return [(lambda a, s=dst: broadcast_to(a, s), [(src, "any")]) for src, dst in pairs]
+
+
+def _sum_cases():
+    pairs = [((4,), ()), ((3, 4), ()), ((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 4), (3, 1))]
+    return [(lambda a, s=dst: sum_to(a, s), [(src, "any")]) for src, dst in pairs]
+
+
+BROADCAST = register(
+    Op(
+        "broadcast_to",
+        shape=_bt_shape,
+        vjp=lambda n, g, needs: (sum_to(g, n.args[0].shape),),
+        print=lambda n, P: P.fmt(explicit_broadcast(n.args[0], n.shape)),
+        numpy=lambda n, vals, sizes: np.broadcast_to(vals[0], _ints(n.shape, sizes)),
+        explicit=lambda n: explicit_broadcast(n.args[0], n.shape),
+        linear=True,
+        cases=_bcast_cases,
+    )
+)
+
+SUM_TO = register(
+    Op(
+        "sum_to",
+        shape=_st_shape,
+        vjp=lambda n, g, needs: (broadcast_to(g, n.args[0].shape),),
+        print=lambda n, P: P.fmt(_sum_to_as_sum(n)),
+        numpy=lambda n, vals, sizes: _np_sum_to(vals[0], n),
+        explicit=lambda n: _sum_to_as_sum(n),
+        linear=True,
+        cases=_sum_cases,
+    )
+)
+
+
+def broadcast_to(x, shape) -> Node:
+    x = core.as_node(x)
+    shape = as_shape(shape)
+    if x.shape == shape:
+        return x
+    return Node(BROADCAST, (x,), (shape,))
+
+
+def sum_to(x, shape) -> Node:
+    """Sum x down to `shape`: the adjoint of broadcast_to (the one place broadcasts are undone)."""
+    x = core.as_node(x)
+    shape = as_shape(shape)
+    if x.shape == shape:
+        return x
+    return Node(SUM_TO, (x,), (shape,))
+
+
+def sum_axes(src: Shape, dst: Shape) -> tuple[int, ...]:
+    """Axes of `src` that broadcasting `dst` up to `src` created or stretched."""
+    lead = len(src) - len(dst)
+    return tuple(
+        i for i in range(len(src)) if i < lead or (dst[i - lead] == 1 and src[i] != 1)
+    )
+
+
+def _sum_to_as_sum(n: Node) -> Node:
+    from .reduce import sum_
+
+    a = n.args[0]
+    axes = sum_axes(a.shape, n.shape)
+    flat = sum_(a, axis=axes, keepdims=False)
+    if flat.shape == n.shape:  # Gᵀ 1 for a 1-D bias rather than (1ᵀ G)ᵀ
+        return flat
+    return reshape(sum_(a, axis=axes, keepdims=True), n.shape)
+
+
+def _np_sum_to(v, n):
+    a = n.args[0]
+    s = np.sum(v, axis=sum_axes(a.shape, n.shape), keepdims=True)
+    return s.reshape(s.shape[len(a.shape) - len(n.shape):])
+
+
+@rule(SUM_TO, "sum_to-as-sum")
+def _st_lower(n):
+    return _sum_to_as_sum(n)
+
+
+@rule(BROADCAST, "broadcast-constant")
+def _bt_const(n):
+    a = n.args[0]
+    if a.op is core.ZEROS or core.is_number(a, 0):
+        return core.zeros(*n.shape)
+    if a.op is core.ONES or core.is_number(a, 1):
+        return core.ones(*n.shape)
+    if a.op is BROADCAST:
+        return broadcast_to(a.args[0], n.shape)
+    return None
+
+
+def explicit_broadcast(x: Node, shape: Shape) -> Node:
+    """broadcast_to(x, shape) written with ones vectors: b 1ᵀ, 1 cᵀ, s 1 1ᵀ."""
+    from .arith import mul
+    from .linalg import matmul
+
+    if x.shape == shape:
+        return x
+    if x.ndim == 0:
+        if len(shape) == 1:
+            return mul(x, core.ones(shape[0]))
+        return mul(x, matmul(core.ones(shape[0], 1), transpose(core.ones(shape[1], 1))))
+    if len(shape) == 1:  # (1,) -> (n,)
+        return matmul(core.ones(shape[0], 1), x)
+    x2 = reshape(x, (1,) * (2 - x.ndim) + x.shape)
+    out = x2
+    if x2.shape[0] == 1 and shape[0] != 1:
+        out = matmul(core.ones(shape[0], 1), out)
+    if x2.shape[1] == 1 and shape[1] != 1:
+        out = matmul(out, transpose(core.ones(shape[1], 1)))
+    return out

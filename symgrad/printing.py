@@ -1,0 +1,253 @@
+"""One precedence-aware printer, two styles: paper LaTeX and Unicode math.
+
+Each op prints itself (Op.print) through the small vocabulary of this Printer; the style
+decides the tokens. Broadcast operands print in explicit form (b 1ᵀ, 1 cᵀ) and sums as
+products with ones vectors (G 1, Gᵀ 1), so printed results say exactly what they compute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import sympy
+
+from .node import Node, topo
+from .op import ADD, ATOM, FRAC, NEG, POSTFIX, PROD
+
+GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
+    "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
+    "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+}
+GREEK_UNICODE = dict(zip(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
+    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split(),
+    "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
+))
+SUB = dict(zip("0123456789aehijklmnoprstuvx+-()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋₍₎"))
+SUP = dict(zip("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺"))
+
+
+@dataclass(frozen=True)
+class Style:
+    """How things print; one small frozen object rather than flags threaded through code."""
+
+    latex: bool = True
+    transpose: str = r"^{\top}"
+    ones: str = r"\mathbf{1}"
+    size_subscripts: bool = True  # \mathbf{1}_{n} rather than \mathbf{1}
+    bold: bool = False  # \mathbf{W} for non-scalar variables
+    loss: str = "L"
+    upstream: str = "frac"  # frac: \frac{\partial L}{\partial f}; bar: \bar{f}; delta: \delta_{f}
+
+
+LATEX = Style()
+UNICODE = Style(latex=False, transpose="ᵀ", ones="1")
+
+
+def _latex_name(name: str) -> str:
+    if name.startswith("\\"):
+        return name
+    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
+    base, subs = (m.group(1), m.group(2)) if m else (name, "")
+    base = "\\" + base if base in GREEK else base
+    if subs:
+        subs = subs if subs.isdigit() or len(subs) == 1 else rf"\text{{{subs}}}"
+        return f"{base}_{{{subs}}}"
+    return base
+
+
+def _unicode_name(name: str) -> str:
+    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
+    base, subs = (m.group(1), m.group(2)) if m else (name, "")
+    base = GREEK_UNICODE.get(base, base)
+    if subs and all(c in SUB for c in subs):
+        return base + "".join(SUB[c] for c in subs)
+    return base + ("_" + subs if subs else "")
+
+
+class Printer:
+    def __init__(self, style: Style = LATEX) -> None:
+        self.style = style
+        self.is_latex = style.latex
+        self.memo: dict[Node, tuple[str, int]] = {}
+
+    # ---- driving -----------------------------------------------------------------------
+    def __call__(self, root: Node) -> str:
+        for n in topo(root):  # children first, so the recursion below stays shallow
+            self.fmt(n)
+        return self.fmt(root)[0]
+
+    def fmt(self, n: Node) -> tuple[str, int]:
+        hit = self.memo.get(n)
+        if hit is None:
+            hit = n.op.print(n, self)
+            self.memo[n] = hit
+        return hit
+
+    def arg(self, n: Node, min_prec: int) -> str:
+        s, p = self.fmt(n)
+        return self.paren(s) if p < min_prec else s
+
+    def operand(self, n: Node, out_shape, min_prec: int) -> str:
+        """An operand of an elementwise op; a broadcast non-scalar prints in explicit form."""
+        if n.ndim == 0 or n.shape == out_shape:
+            return self.arg(n, min_prec)
+        from .ops.shape import explicit_broadcast
+
+        return self.arg(explicit_broadcast(n, out_shape), min_prec)
+
+    # ---- vocabulary used by the ops' print rules -------------------------------------------
+    def paren(self, s: str) -> str:
+        if self.is_latex and ("\\frac" in s or "\\sum" in s):
+            return rf"\left({s}\right)"
+        return f"({s})"
+
+    def tok(self, name: str) -> str:
+        return (_LATEX_TOK if self.is_latex else _UNICODE_TOK)[name]
+
+    def juxt(self, a: str, b: str) -> str:
+        if a and b and a[-1].isdigit() and (b[0].isdigit() or b[0] in ".-"):
+            return a + (r" \cdot " if self.is_latex else "·") + b
+        return f"{a} {b}"
+
+    def func(self, name: str, arg: str) -> str:
+        if self.is_latex:
+            return rf"{name}\left({arg}\right)" if "\\frac" in arg else f"{name}({arg})"
+        return f"{name}({arg})"
+
+    def delim(self, s: str, kind: str) -> str:
+        return rf"\left|{s}\right|" if self.is_latex else f"|{s}|"
+
+    def sqrt(self, s: str) -> str:
+        return rf"\sqrt{{{s}}}" if self.is_latex else f"√({s})"
+
+    def sub_text(self, label: str) -> str:
+        return rf"_{{\mathrm{{{label}}}}}" if self.is_latex else f"_{label}"
+
+    def size(self, s) -> str:
+        if self.is_latex:
+            return sympy.latex(s)
+        t = str(s).replace("*", "")
+        return "".join(SUB[c] for c in t) if all(c in SUB for c in t) else "_" + t
+
+    def name(self, name: str) -> str:
+        if not self.is_latex:
+            return _unicode_name(name)
+        s = _latex_name(name)
+        return rf"\mathbf{{{s}}}" if self.style.bold and not s.startswith("\\") else s
+
+    def number(self, v) -> tuple[str, int]:
+        if self.is_latex:
+            s = sympy.latex(v)
+        else:
+            s = str(v).replace("**", "^").replace("*", "·")
+        if v.could_extract_minus_sign():
+            return s, NEG
+        if isinstance(v, sympy.Rational) and not v.is_Integer:
+            return s, FRAC if self.is_latex else PROD
+        if isinstance(v, sympy.Add):
+            return s, ADD
+        if isinstance(v, sympy.Mul):
+            return s, PROD
+        return s, ATOM
+
+    def ones_vec(self, n) -> str:
+        if self.is_latex:
+            return f"{self.style.ones}_{{{self.size(n)}}}" if self.style.size_subscripts \
+                else self.style.ones
+        return self.style.ones + (self.size(n) if self.style.size_subscripts else "")
+
+    def ones(self, shape) -> tuple[str, int]:
+        T = self.style.transpose
+        if len(shape) == 1 or shape[1] == 1:
+            return self.ones_vec(shape[0]), ATOM
+        if shape[0] == 1:
+            return self.ones_vec(shape[1]) + T, POSTFIX
+        return self.juxt(self.ones_vec(shape[0]), self.ones_vec(shape[1]) + T), PROD
+
+    def zeros(self, shape) -> tuple[str, int]:
+        return (r"\mathbf{0}" if self.is_latex else "0"), ATOM
+
+    def eye(self, n) -> tuple[str, int]:
+        if self.is_latex:
+            return f"I_{{{self.size(n)}}}", ATOM
+        return "I" + self.size(n), ATOM
+
+    def upstream(self, of: str) -> tuple[str, int]:
+        f = self.name(of)
+        if not self.is_latex:
+            return f"∂{self.style.loss}/∂{f}", FRAC
+        if self.style.upstream == "bar":
+            return rf"\bar{{{f}}}", ATOM
+        if self.style.upstream == "delta":
+            return rf"\delta_{{{f}}}", ATOM
+        return rf"\frac{{\partial {self.style.loss}}}{{\partial {f}}}", FRAC
+
+    def transpose(self, n: Node) -> tuple[str, int]:
+        from .ops import core, linalg
+
+        if n.op is linalg.INV:
+            return self.inverse(n.args[0], transposed=True)
+        if n.op is core.ONES and n.ndim == 2 and n.shape[1] == 1:
+            return self.ones_vec(n.shape[0]) + self.style.transpose, POSTFIX
+        return self.arg(n, ATOM) + self.style.transpose, POSTFIX
+
+    def inverse(self, n: Node, transposed: bool) -> tuple[str, int]:
+        if self.is_latex:
+            t = self.style.transpose.strip("^{}") if transposed else "1"
+            return self.arg(n, ATOM) + "^{-" + t + "}", POSTFIX
+        return self.arg(n, ATOM) + ("⁻ᵀ" if transposed else "⁻¹"), POSTFIX
+
+    def norm(self, n: Node) -> tuple[str, int]:
+        s = self.arg(n, 0)
+        if self.is_latex:
+            sub = "_{F}" if n.ndim == 2 and 1 not in n.shape else ""
+            return rf"\left\| {s} \right\|{sub}", ATOM
+        return f"‖{s}‖" + ("_F" if n.ndim == 2 and 1 not in n.shape else ""), ATOM
+
+    def frac(self, a: Node, b: Node, out_shape) -> tuple[str, int]:
+        if self.is_latex:
+            return rf"\frac{{{self.operand(a, out_shape, 0)}}}{{{self.arg(b, 0)}}}", FRAC
+        return f"{self.operand(a, out_shape, PROD)}/{self.arg(b, ATOM)}", PROD
+
+    def power(self, base: Node, p: Node, elementwise: bool) -> tuple[str, int]:
+        from .ops import core
+
+        b = self.arg(base, ATOM)
+        if self.is_latex:
+            circ = "\\circ " if elementwise else ""
+            return f"{b}^{{{circ}{self.fmt(p)[0]}}}", POSTFIX
+        v = core.const_value(p)
+        if v is not None and v.is_Integer:
+            e = "".join(SUP[c] for c in str(v))
+        else:
+            e = "^(" + self.fmt(p)[0] + ")"
+        return b + ("∘" if elementwise else "") + e, POSTFIX
+
+
+_LATEX_TOK = {
+    "add": " + ", "sub": " - ", "had": r" \odot ", "hdiv": r" \oslash ",
+    "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "diag": r"\operatorname{diag}",
+}
+_UNICODE_TOK = {
+    "add": " + ", "sub": " - ", "had": " ⊙ ", "hdiv": " ⊘ ",
+    "tr": "tr", "det": "det", "logdet": "log det", "diag": "diag",
+}
+
+
+def latex(expr, style: Style | None = None, **options) -> str:
+    """Paper-style LaTeX of an expression (options override fields of the Style)."""
+    from .ops.core import as_node
+
+    st = replace(style or LATEX, **options) if options else (style or LATEX)
+    return Printer(st)(as_node(expr))
+
+
+def unicode(expr, style: Style | None = None) -> str:
+    """Unicode math text: W X + b 1ₖᵀ."""
+    from .ops.core import as_node
+
+    return Printer(style or UNICODE)(as_node(expr))
