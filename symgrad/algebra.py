@@ -213,7 +213,10 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
 
 
 # ---- rebuilding ----------------------------------------------------------------------------
-def build_monomial(m: Monomial) -> Node | None:
+def build_monomial(m: Monomial, shp=None) -> Node | None:
+    """The Hadamard product of the factors; full-shape factors before broadcast ones."""
+    if shp is not None:
+        m = tuple(sorted(m, key=lambda fe: fe[0].shape != shp))
     num = [f if e == 1 else arith.pow(f, e) for f, e in m if e > 0]
     den = [f if e == -1 else arith.pow(f, -e) for f, e in m if e < 0]
     if not num and not den:
@@ -222,10 +225,10 @@ def build_monomial(m: Monomial) -> Node | None:
     return arith.div(out, _product(den)) if den else out
 
 
-def _term(m: Monomial, c: sympy.Expr) -> tuple[int, Node]:
+def _term(m: Monomial, c: sympy.Expr, shp) -> tuple[int, Node]:
     sign = -1 if c.could_extract_minus_sign() else 1
     c = sign * c
-    body = build_monomial(m)
+    body = build_monomial(m, shp)
     if body is None:
         return sign, from_sympy(c)
     if c == 1:
@@ -271,7 +274,7 @@ def rebuild(t: Terms, shp, factor: bool = True) -> Node:
     items = [(m, c) for m, c in t.items() if c != 0]
     if factor:
         items = _factor_matmuls(items)
-    parts = [_term(m, c) for m, c in items]
+    parts = [_term(m, c, shp) for m, c in items]
     parts = [p for p in parts if p[0] > 0] + [p for p in parts if p[0] < 0]
     if not parts:
         return core.zeros(*shp)

@@ -100,14 +100,18 @@ def _print_mul(n, P):
     if a.ndim == 0 or b.ndim == 0:  # a scalar times something: juxtaposition, scalar first
         s, m = (a, b) if a.ndim == 0 else (b, a)
         return P.juxt(P.arg(s, PROD), P.operand(m, n.shape, PROD)), PROD
-    return P.operand(a, n.shape, HAD) + P.tok("had") + P.operand(b, n.shape, HAD + 1), HAD
+    # Products inside ⊙ get parentheses: (Y 1 1ᵀ) ⊙ S, not Y 1 1ᵀ ⊙ S.
+    chain = a.op is n.op and a.args[0].ndim and a.args[1].ndim
+    return (P.operand(a, n.shape, HAD if chain else PROD + 1) + P.tok("had")
+            + P.operand(b, n.shape, PROD + 1)), HAD
 
 
 def _print_div(n, P):
     a, b = n.args
     if b.ndim == 0:
         return P.frac(a, b, n.shape)
-    return P.operand(a, n.shape, HAD) + P.tok("hdiv") + P.operand(b, n.shape, HAD + 1), HAD
+    return (P.operand(a, n.shape, PROD + 1) + P.tok("hdiv")
+            + P.operand(b, n.shape, PROD + 1)), HAD
 
 
 def _vjp_div(n, g, needs):
