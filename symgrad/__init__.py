@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import (
-    DifferentiationError, EvaluationError, ShapeError, SizeError, SymgradError, UnsupportedError,
+    DifferentiationError, EvaluationError, ExpressionTypeError, ShapeError, SizeError, SymgradError, UnsupportedError,
 )
 from .explicit import explicit
 from .grad import grad, vjp
@@ -20,7 +20,7 @@ from .simplify import simplify
 __version__ = "0.1.0"
 
 __all__ = [
-    "DifferentiationError", "EvaluationError", "Node", "ShapeError", "SizeError", "Style",
+    "DifferentiationError", "EvaluationError", "ExpressionTypeError", "Node", "ShapeError", "SizeError", "Style",
     "SymgradError", "UnsupportedError", "abs", "broadcast_to", "cos", "det", "diag", "dims",
     "elementwise", "evaluate", "exp", "explicit", "eye", "grad", "gradcheck", "inv", "latex",
     "log", "logdet", "logsumexp", "matrix", "mean", "name", "norm", "ones", "outer", "relu",

@@ -28,7 +28,9 @@ _ARITH = {arith.ADD_OP, arith.SUB_OP, arith.NEG_OP, arith.MUL_OP, arith.DIV_OP, 
 
 # ---- scalars <-> SymPy ------------------------------------------------------------------------
 def atom_symbol(n: Node) -> sympy.Symbol:
-    key = "_" + n.digest
+    # SymPy orders factors by symbol name: name atoms so that order is the node order.
+    size, label, digest = n.sort_key
+    key = f"_{min(size, 999999):06d}{label}_{digest}"
     _ATOMS[key] = n
     return sympy.Symbol(key, real=True)
 
@@ -173,7 +175,7 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
         out = {}
     elif op is core.ONES:
         out = {(): sympy.Integer(1)}
-    elif op is shape.BROADCAST or (op is shape.RESHAPE and n.args[0].ndim == 0):
+    elif op is shape.BROADCAST or shape.prepends_unit_axes(n):
         out = terms(n.args[0], memo)
     elif op in (arith.ADD_OP, arith.SUB_OP):
         out = dict(terms(n.args[0], memo))

@@ -25,3 +25,7 @@ class UnsupportedError(SymgradError, NotImplementedError):
 
 class EvaluationError(SymgradError, ValueError):
     """Bad numeric input: missing variables, arrays of the wrong shape, inconsistent sizes."""
+
+
+class ExpressionTypeError(SymgradError, TypeError):
+    """A symbolic expression used where a concrete value is needed (truth value, iteration)."""

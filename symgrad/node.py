@@ -6,9 +6,25 @@ import hashlib
 import weakref
 from typing import Any, Iterator
 
-from .errors import ShapeError
+from .errors import ExpressionTypeError, ShapeError
 from .op import Op
 from .shapes import Shape, fmt_shape
+
+
+class _Key:
+    """An interning key with its hash computed once (SymPy params are slow to hash, and must
+    not be re-hashed while the interpreter shuts down and the weak table empties)."""
+
+    __slots__ = ("t", "h")
+
+    def __init__(self, t: tuple) -> None:
+        self.t, self.h = t, hash(t)
+
+    def __hash__(self) -> int:
+        return self.h
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self.h == other.h and self.t == other.t
 
 
 class Node:
@@ -19,7 +35,7 @@ class Node:
     """
 
     __slots__ = ("op", "args", "params", "shape", "size", "digest", "__weakref__")
-    _table: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+    _table: "weakref.WeakValueDictionary[_Key, Node]" = weakref.WeakValueDictionary()
 
     op: Op
     args: tuple["Node", ...]
@@ -29,7 +45,7 @@ class Node:
     digest: str  # structural digest, stable across runs (deterministic ordering)
 
     def __new__(cls, op: Op, args: tuple = (), params: tuple = ()):
-        key = (op.name, args, params)
+        key = _Key((op.name, args, params))
         hit = cls._table.get(key)
         if hit is not None:
             return hit
@@ -65,7 +81,8 @@ class Node:
 
     @property
     def sort_key(self) -> tuple:
-        return (self.size, self.digest)
+        """Simplest first, then by variable name, then structurally: deterministic order."""
+        return (self.size, self.params[0] if self.op.name == "var" else "", self.digest)
 
     # ---- NumPy-style operators (each delegates to the op's constructor) -------------------
     def __add__(self, o):
@@ -115,10 +132,13 @@ class Node:
         return _api().transpose(self)
 
     def __bool__(self) -> bool:
-        raise TypeError("a symgrad expression has no truth value")
+        raise ExpressionTypeError(
+            "a symgrad expression has no truth value; compare values with sg.evaluate, "
+            "or structure with `is`"
+        )
 
     def __iter__(self) -> Iterator:
-        raise TypeError("a symgrad expression is not iterable")
+        raise ExpressionTypeError("a symgrad expression is not iterable")
 
     # ---- printing ----------------------------------------------------------------------
     def __str__(self) -> str:

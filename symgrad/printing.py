@@ -191,6 +191,8 @@ class Printer:
 
         if n.op is linalg.INV:
             return self.inverse(n.args[0], transposed=True)
+        if n.op is linalg.MATMUL and n.ndim == 1 and n.args[0].ndim == 1:
+            return self.fmt(n)  # xᵀ A is already the row: (xᵀ A)ᵀ y prints xᵀ A y
         if n.op is core.ONES and n.ndim == 2 and n.shape[1] == 1:
             return self.ones_vec(n.shape[0]) + self.style.transpose, POSTFIX
         return self.arg(n, ATOM) + self.style.transpose, POSTFIX

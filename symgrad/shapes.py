@@ -16,7 +16,11 @@ def as_size(s: object) -> Size:
     """Normalize a size: a positive int, or a SymPy expression known to be a positive integer."""
     if isinstance(s, bool):
         raise SizeError(f"size {s!r} is a bool, not a positive integer")
+    if s is None:
+        raise SizeError("a size is missing (None)")
     if isinstance(s, str):
+        if not s.isidentifier():
+            raise SizeError(f"size name {s!r} is not a valid identifier")
         s = sympy.Symbol(s, positive=True, integer=True)
     try:
         e = sympy.sympify(s)

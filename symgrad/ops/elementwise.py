@@ -104,7 +104,7 @@ step, sign = _apply(STEP_OP), _apply(SIGN_OP)
 # ---- user-defined elementwise functions -------------------------------------------------------
 def _as_scalar_fn(expr) -> sympy.Expr:
     if isinstance(expr, str):
-        from ..latex.scalar import parse_scalar_latex
+        from ..latex_in.scalar import parse_scalar_latex
 
         expr = parse_scalar_latex(expr)
     try:

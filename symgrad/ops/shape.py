@@ -121,6 +121,15 @@ def _ints(shape: Shape, sizes) -> tuple[int, ...]:
     return tuple(int(s) if isinstance(s, int) else int(s.subs(sizes)) for s in shape)
 
 
+def prepends_unit_axes(n: Node) -> bool:
+    """A reshape that only adds leading unit axes, which NumPy broadcasting adds anyway."""
+    if n.op is not RESHAPE:
+        return False
+    a = n.args[0]
+    lead = n.ndim - a.ndim
+    return lead > 0 and n.shape[lead:] == a.shape and all(s == 1 for s in n.shape[:lead])
+
+
 def reshape(x, shape) -> Node:
     x = core.as_node(x)
     shape = as_shape(shape)
@@ -255,7 +264,7 @@ def _bt_const(n):
         return core.zeros(*n.shape)
     if a.op is core.ONES or core.is_number(a, 1):
         return core.ones(*n.shape)
-    if a.op is BROADCAST:
+    if a.op is BROADCAST or prepends_unit_axes(a):
         return broadcast_to(a.args[0], n.shape)
     return None
 

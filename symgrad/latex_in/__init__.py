@@ -1,0 +1,1 @@
+"""LaTeX input: scalar pieces through latex2sympy2 (optional), matrix expressions by grammar."""

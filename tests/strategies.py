@@ -1,0 +1,362 @@
+"""Hypothesis strategies for random, well-shaped symgrad expressions.
+
+Generation is *shape-directed*: ``expressions(shape)`` builds an expression of exactly the
+requested shape, choosing at each node only among productions whose operand shapes are known
+to fit (tables computed once, below, from pure-Python copies of NumPy's broadcasting and
+matmul rules). Nothing is generated and then filtered, and ``ShapeError`` is never caught.
+
+The expressions are DAGs, not only trees: nodes are interned, so equal subtrees are shared,
+and a "reuse" production picks a subexpression built earlier in the same example.
+
+Importing this module registers and loads the Hypothesis profiles:
+
+* ``ci`` (the default): derandomized, no deadline, fixed ``max_examples``, ``print_blob``;
+  every run of the test suite draws the same examples.
+* ``explore``: random, many more examples; select it with ``HYPOTHESIS_PROFILE=explore``
+  to hunt for new bugs locally.
+
+Typical use::
+
+    from strategies import expressions, numeric_point, objectives
+
+    @given(expressions(), seeds())
+    def test_something(e, seed):
+        sizes, env = numeric_point([e], seed)
+        ...
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+import symgrad as sg
+from symgrad.node import Node
+from symgrad.numeric import random_env, random_sizes
+from symgrad.ops.core import variable
+
+# ---- Hypothesis profiles -----------------------------------------------------------------
+CI_MAX_EXAMPLES = 60
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=CI_MAX_EXAMPLES,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "explore",
+    deadline=None,
+    max_examples=1000,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# ---- shapes ------------------------------------------------------------------------------
+N, M = sg.dims("n m")
+
+Shape = tuple
+
+#: The shapes of the variables, the shapes a test may ask for.
+SHAPES: tuple[Shape, ...] = ((), (N,), (N, 1), (1, M), (N, M), (M, N), (M,))
+#: Intermediate shapes reachable by transposes and products (square ones feed trace).
+EXTRA_SHAPES: tuple[Shape, ...] = ((1, N), (M, 1), (N, N), (M, M))
+UNIVERSE: tuple[Shape, ...] = SHAPES + EXTRA_SHAPES
+
+
+def broadcast_shape(a: Shape, b: Shape) -> Shape | None:
+    """NumPy broadcasting of two shapes; a symbolic size broadcasts only against literal 1."""
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            return None
+    return tuple(reversed(out))
+
+
+def matmul_shape(a: Shape, b: Shape) -> Shape | None:
+    """numpy.matmul on 1-D and 2-D operands (a 1-D operand is promoted, then squeezed)."""
+    if not a or not b:
+        return None
+    a2 = (1,) + a if len(a) == 1 else a
+    b2 = b + (1,) if len(b) == 1 else b
+    if a2[1] != b2[0]:
+        return None
+    out = (a2[0],) if len(a) == 2 else ()
+    return out + ((b2[1],) if len(b) == 2 else ())
+
+
+def reduced_shape(shape: Shape, axis, keepdims: bool) -> Shape:
+    axes = range(len(shape)) if axis is None else [axis % len(shape)]
+    if keepdims:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def _axes_for(shape: Shape) -> list:
+    return [None] + [ax for ax in (0, 1, -1) if -len(shape) <= ax < len(shape)]
+
+
+# target shape -> operand shape pairs (elementwise binary ops, with broadcasting)
+BROADCAST_PAIRS: dict[Shape, list[tuple[Shape, Shape]]] = {
+    s: [(a, b) for a, b in itertools.product(UNIVERSE, repeat=2) if broadcast_shape(a, b) == s]
+    for s in UNIVERSE
+}
+# target shape -> operand shape pairs of @ (1-D operands included)
+MATMUL_PAIRS: dict[Shape, list[tuple[Shape, Shape]]] = {
+    s: [(a, b) for a, b in itertools.product(UNIVERSE, repeat=2) if matmul_shape(a, b) == s]
+    for s in UNIVERSE
+}
+# target shape -> (operand shape, axis, keepdims) of sum / mean / logsumexp
+REDUCTIONS: dict[Shape, list[tuple[Shape, object, bool]]] = {
+    s: [(a, ax, kd) for a in UNIVERSE for ax in _axes_for(a) for kd in (False, True)
+        if reduced_shape(a, ax, kd) == s]
+    for s in UNIVERSE
+}
+# target shape -> the shape whose transpose it is (.T is a no-op on 0-D and 1-D)
+TRANSPOSE_OF: dict[Shape, Shape] = {
+    s: (s[::-1] if len(s) == 2 else s) for s in UNIVERSE if s[::-1] in UNIVERSE
+}
+SQUARE: tuple[Shape, ...] = tuple(s for s in UNIVERSE if len(s) == 2 and s[0] == s[1])
+
+# ---- variables and leaves ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leaves:
+    """The variables an expression is built from, by shape.
+
+    Shapes without a variable of their own (``(1, n)``, ``(n, n)``, ...) get small derived
+    leaves: transposes of a row/column, or a product of two variables.
+    """
+
+    variables: dict
+
+    @classmethod
+    def default(cls) -> Leaves:
+        return cls({
+            (): (sg.scalar("s"), sg.scalar("t")),
+            (N,): (sg.vector("x", N),),
+            (M,): (sg.vector("y", M),),
+            (N, 1): (sg.matrix("c", N, 1),),
+            (1, M): (sg.matrix("r", 1, M),),
+            (N, M): (sg.matrix("A", N, M), sg.matrix("B", N, M)),
+            (M, N): (sg.matrix("C", M, N),),
+        })
+
+    def options(self, shape: Shape) -> Sequence[Node]:
+        v = self.variables
+        if shape in v:
+            return v[shape]
+        derived: list[Node] = []
+        if shape[::-1] in v and len(shape) == 2:
+            derived += [x.T for x in v[shape[::-1]]]
+        for a, b in MATMUL_PAIRS.get(shape, ()):
+            if a in v and b in v and len(a) == len(b) == 2:
+                derived += [x @ y for x in v[a] for y in v[b]]
+        if not derived:
+            raise ValueError(f"no leaf of shape {shape}")
+        return derived
+
+
+DEFAULT_LEAVES = Leaves.default()
+
+# ---- productions ---------------------------------------------------------------------------
+
+
+def _exp_tanh(x):
+    return sg.exp(sg.tanh(x))
+
+
+#: Shape-preserving unary maps: (label, function). Bounded or tame, so values stay finite.
+UNARY: tuple[tuple[str, Callable], ...] = (
+    ("neg", lambda x: -x),
+    ("tanh", sg.tanh),
+    ("sigmoid", sg.sigmoid),
+    ("sin", sg.sin),
+    ("softplus", sg.softplus),
+    ("exp(tanh)", _exp_tanh),
+    ("square", lambda x: x**2),
+)
+
+#: Safe denominators: each is >= 1 or > 0 everywhere.
+DENOMINATORS: tuple[tuple[str, Callable], ...] = (
+    ("1+b*b", lambda b: 1 + b * b),
+    ("exp(b)", lambda b: sg.exp(sg.tanh(b))),
+)
+
+BINARY: tuple[tuple[str, Callable], ...] = (
+    ("+", lambda a, b: a + b),
+    ("-", lambda a, b: a - b),
+    ("*", lambda a, b: a * b),
+    ("/", lambda a, b: a / b),  # the right operand is wrapped in a safe denominator
+)
+
+#: Python numbers broadcast against an expression.
+CONSTANTS = (2, 0.5, -1.5, 3)
+WITH_CONSTANT: tuple[tuple[str, Callable], ...] = (
+    ("k*e", lambda k, e: k * e),
+    ("e+k", lambda k, e: e + k),
+    ("k-e", lambda k, e: k - e),
+    ("e/k", lambda k, e: e / k),
+)
+
+REDUCERS: tuple[tuple[str, Callable], ...] = (
+    ("sum", sg.sum),
+    ("mean", sg.mean),
+    ("logsumexp", sg.logsumexp),
+)
+
+#: The kinds of node a generator may choose (tests may exclude some, e.g. to avoid a bug).
+ALL_KINDS = frozenset(
+    {"unary", "binary", "constant", "transpose", "matmul", "reduce", "softmax", "trace",
+     "reuse"}
+)
+
+
+class _Builder:
+    """Builds one expression, drawing every choice from Hypothesis (so examples shrink)."""
+
+    def __init__(self, draw, leaves: Leaves, kinds: frozenset, leaf_odds: int) -> None:
+        self.draw = draw
+        self.leaves = leaves
+        self.kinds = kinds
+        self.leaf_odds = leaf_odds
+        self.pool: dict[Shape, list[Node]] = {}  # built so far, by shape (for DAG reuse)
+
+    def choose(self, seq):
+        return self.draw(st.sampled_from(seq))
+
+    def kinds_for(self, shape: Shape) -> list[str]:
+        out = ["unary", "binary", "constant"]
+        if shape in TRANSPOSE_OF:
+            out.append("transpose")
+        if MATMUL_PAIRS[shape]:
+            out.append("matmul")
+        if REDUCTIONS[shape]:
+            out.append("reduce")
+        if shape:
+            out.append("softmax")
+        if shape == ():
+            out.append("trace")
+        if self.pool.get(shape):
+            out.append("reuse")
+        return [k for k in out if k in self.kinds]
+
+    def build(self, shape: Shape, depth: int) -> Node:
+        kinds = self.kinds_for(shape)
+        if depth <= 0 or not kinds or self.draw(st.integers(0, self.leaf_odds)) == 0:
+            return self.choose(list(self.leaves.options(shape)))
+        node = self.compound(self.choose(kinds), shape, depth - 1)
+        self.pool.setdefault(shape, []).append(node)
+        return node
+
+    def compound(self, kind: str, shape: Shape, depth: int) -> Node:
+        b = self.build
+        if kind == "unary":
+            _, f = self.choose(UNARY)
+            return f(b(shape, depth))
+        if kind == "binary":
+            (op, f), (sa, sb) = self.choose(BINARY), self.choose(BROADCAST_PAIRS[shape])
+            left, right = b(sa, depth), b(sb, depth)
+            if op == "/":
+                right = self.choose(DENOMINATORS)[1](right)
+            return f(left, right)
+        if kind == "constant":
+            _, f = self.choose(WITH_CONSTANT)
+            return f(self.choose(CONSTANTS), b(shape, depth))
+        if kind == "transpose":
+            return b(TRANSPOSE_OF[shape], depth).T
+        if kind == "matmul":
+            sa, sb = self.choose(MATMUL_PAIRS[shape])
+            return b(sa, depth) @ b(sb, depth)
+        if kind == "reduce":
+            _, f = self.choose(REDUCERS)
+            src, axis, keepdims = self.choose(REDUCTIONS[shape])
+            return f(b(src, depth), axis=axis, keepdims=keepdims)
+        if kind == "softmax":
+            axis = self.choose([ax for ax in _axes_for(shape) if ax is not None])
+            return sg.softmax(b(shape, depth), axis=axis)
+        if kind == "trace":
+            return sg.trace(b(self.choose(SQUARE), depth))
+        if kind == "reuse":
+            return self.choose(self.pool[shape])
+        raise AssertionError(kind)  # pragma: no cover
+
+
+@st.composite
+def expressions(draw, shape: Shape | None = None, *, max_depth: int = 4,
+                leaves: Leaves = DEFAULT_LEAVES, kinds=ALL_KINDS, leaf_odds: int = 3,
+                shapes: Sequence[Shape] = SHAPES) -> Node:
+    """A random expression of `shape` (drawn from `shapes` when None), depth <= max_depth.
+
+    `kinds` restricts the node kinds (see ALL_KINDS); at each level a leaf is taken with
+    probability 1 / (leaf_odds + 1). Shrinking moves toward smaller depth and leaves.
+    """
+    if shape is None:
+        shape = draw(st.sampled_from(list(shapes)))
+    node = _Builder(draw, leaves, frozenset(kinds), leaf_odds).build(tuple(shape), max_depth)
+    assert node.shape == tuple(shape), (node, node.shape, shape)  # the tables are right
+    return node
+
+
+@st.composite
+def objectives(draw, **kw) -> tuple[Node, Node]:
+    """(e, y): a random expression e and a scalar objective y built from it.
+
+    y is sum(e), mean(e), sum(U * e) with a variable U of e's shape (named "U"), or
+    sum(w * e) with w = sin(3 e) + 1/2, a weight sharing e's own subexpressions.
+    """
+    e = draw(expressions(**kw))
+    how = draw(st.sampled_from(("sum", "mean", "U*e", "w*e")))
+    if how == "sum":
+        return e, sg.sum(e)
+    if how == "mean":
+        return e, sg.mean(e)
+    if how == "U*e":
+        return e, sg.sum(variable("U", *e.shape) * e)
+    return e, sg.sum((sg.sin(3 * e) + 0.5) * e)
+
+
+def seeds() -> st.SearchStrategy[int]:
+    """Seeds for NumPy generators (so numeric points are reproducible and shrinkable)."""
+    return st.integers(0, 2**32 - 1)
+
+
+def numeric_point(exprs, seed: int) -> tuple[dict, dict]:
+    """(sizes, env): distinct random sizes and random values for the variables of `exprs`."""
+    rng = np.random.default_rng(seed)
+    sizes = random_sizes(exprs, rng)
+    return sizes, random_env(exprs, sizes, rng)
+
+
+def balanced_braces(latex: str) -> bool:
+    """Do the grouping braces of a LaTeX string balance (escaped \\{ \\} ignored)?"""
+    depth, i = 0, 0
+    while i < len(latex):
+        ch = latex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+        i += 1
+    return depth == 0
