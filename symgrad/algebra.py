@@ -227,10 +227,14 @@ def build_monomial(m: Monomial, shp=None) -> Node | None:
     return arith.div(out, _product(den)) if den else out
 
 
-def _term(m: Monomial, c: sympy.Expr, shp) -> tuple[int, Node]:
+def _term(m: Monomial, c: sympy.Expr, shp, alone: bool) -> tuple[int, Node]:
+    """One signed term; a term standing alone is broadcast to the full shape under its
+    coefficient (c (x 1ᵀ), not (c x) 1ᵀ, which pull-scalar would turn back)."""
     sign = -1 if c.could_extract_minus_sign() else 1
     c = sign * c
     body = build_monomial(m, shp)
+    if alone and body is not None and body.shape != shp:
+        body = shape.broadcast_to(body, shp)
     if body is None:
         return sign, from_sympy(c)
     if c == 1:
@@ -276,13 +280,13 @@ def rebuild(t: Terms, shp, factor: bool = True) -> Node:
     items = [(m, c) for m, c in t.items() if c != 0]
     if factor:
         items = _factor_matmuls(items)
-    parts = [_term(m, c, shp) for m, c in items]
+    parts = [_term(m, c, shp, len(items) == 1) for m, c in items]
     parts = [p for p in parts if p[0] > 0] + [p for p in parts if p[0] < 0]
     if not parts:
         return core.zeros(*shp)
     sign, out = parts[0]
-    if sign < 0:
-        out = arith.neg(out)
+    if sign < 0:  # a leading negative constant is a negative number, not -(number)
+        out = core.number(-out.params[0]) if out.op is core.NUMBER else arith.neg(out)
     for sign, p in parts[1:]:
         out = arith.add(out, p) if sign > 0 else arith.sub(out, p)
     if out.shape != shp:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from .node import Node, topo
-from .op import ADD, ATOM, FRAC, NEG, POSTFIX, PROD
+from .op import ADD, ATOM, FRAC, HAD, NEG, POSTFIX, PROD
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
@@ -146,6 +146,8 @@ class Printer:
             s = str(v).replace("**", "^").replace("*", "·")
         if v.could_extract_minus_sign():
             return s, NEG
+        if not self.is_latex and "/" in s:
+            return s, HAD  # (1/m) x, not 1/m x
         if isinstance(v, sympy.Rational) and not v.is_Integer:
             return s, FRAC if self.is_latex else PROD
         if isinstance(v, sympy.Add):

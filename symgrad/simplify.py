@@ -23,11 +23,12 @@ FIRED: Counter = Counter()
 
 
 def _attach_mechanisms() -> None:
-    for op in (arith.ADD_OP, arith.SUB_OP, arith.NEG_OP, arith.MUL_OP, arith.DIV_OP,
-               arith.POW_OP):
+    arithmetic = (arith.ADD_OP, arith.SUB_OP, arith.NEG_OP, arith.MUL_OP, arith.DIV_OP,
+                  arith.POW_OP)
+    for op in arithmetic:  # the normal form already moves their scalars
         op.rules.append(("arith-normal-form", algebra.normalize))
     for op in REGISTRY.values():
-        if op.linear or op in (linalg.MATMUL, linalg.OUTER):
+        if op not in arithmetic and (op.linear or op in (linalg.MATMUL, linalg.OUTER)):
             op.rules.insert(0, ("pull-scalar", algebra.pull_scalars))
 
 
