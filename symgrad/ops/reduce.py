@@ -129,6 +129,18 @@ def _sum_const(n):
     return None
 
 
+@rule(SUM, "sum-of-transpose")
+def _sum_t(n):  # Xᵀ 1 is the column sums of X: sum X itself over the other axis
+    from .shape import T
+
+    x = n.args[0]
+    if x.op is not T:
+        return None
+    axes, kd = n.params
+    inner = sum_(x.args[0], tuple(sorted(1 - a for a in axes)), kd)
+    return transpose(inner) if kd else inner
+
+
 @rule(SUM, "sum-of-sum")
 def _sum_sum(n):
     x = n.args[0]
