@@ -147,7 +147,7 @@ def _rr(n):
         flat = sum_(a.args[0], a.params[0], keepdims=False)
         if flat.shape == n.shape:
             return flat
-    if a.op is RESHAPE:
+    if a.op is RESHAPE or (a.op is T and 1 in a.shape):  # a vector's transpose is a reshape
         return reshape(a.args[0], n.shape)
     if a.op is core.ONES:
         return core.ones(*n.shape)
