@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .errors import DifferentiationError, ShapeError
-from .node import Node, describe, topo
+from .node import Node, describe, substitute, topo
 from .ops import arith, core
 from .ops.shape import sum_to
 
@@ -68,6 +68,10 @@ def vjp(y, x, upstream, simplify: bool = True):
     many = isinstance(x, (list, tuple))
     xs = [_check_wrt(v) for v in (x if many else [x])]
     out = backprop(y, upstream, xs)
+    # Derivatives reuse forward values (tanh' = 1 - tanh²): say them by the names given.
+    names = {n.args[0]: n for n in topo(y) if n.op is core.NAME}
+    if names:
+        out = [substitute(g, names) for g in out]
     if simplify:
         out = [_simplify(g) for g in out]
     return out if many else out[0]

@@ -201,3 +201,16 @@ def topo(roots) -> list[Node]:
                     seen.add(id(n))
                     out.append(n)
     return out
+
+
+def substitute(expr: Node, mapping: dict[Node, Node]) -> Node:
+    """Replace subexpressions by `mapping` (bottom-up, iterative, shared nodes once)."""
+    memo: dict[Node, Node] = {}
+    keep = set(mapping.values())  # replacements are final: never rewritten inside
+    for n in topo(expr):
+        if n in mapping or n in keep:
+            memo[n] = mapping.get(n, n)
+            continue
+        args = tuple(memo[a] for a in n.args)
+        memo[n] = n if args == n.args else Node(n.op, args, n.params)
+    return memo[expr]
