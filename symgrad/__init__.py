@@ -3,16 +3,56 @@
 from __future__ import annotations
 
 from .errors import (
-    DifferentiationError, EvaluationError, ExpressionTypeError, ShapeError, SizeError, SymgradError, UnsupportedError,
+    DifferentiationError,
+    EvaluationError,
+    ExpressionTypeError,
+    ShapeError,
+    SizeError,
+    SymgradError,
+    UnsupportedError,
 )
 from .explicit import explicit
 from .grad import grad, vjp
 from .node import Node
 from .numeric import evaluate, gradcheck
 from .ops.api import (
-    abs_ as abs, broadcast_to, cos, det, diag, dims, eye, elementwise, exp, inv, log, logdet,
-    logsumexp, matrix, mean, name, norm, ones, outer, relu, reshape, scalar, sigmoid, sin,
-    softmax, softplus, sqrt, sum_ as sum, sum_to, tanh, trace, vector, zeros,
+    abs_ as abs,
+)
+from .ops.api import (
+    broadcast_to,
+    cos,
+    det,
+    diag,
+    dims,
+    elementwise,
+    exp,
+    eye,
+    inv,
+    log,
+    logdet,
+    logsumexp,
+    matrix,
+    mean,
+    name,
+    norm,
+    ones,
+    outer,
+    relu,
+    reshape,
+    scalar,
+    sigmoid,
+    sin,
+    softmax,
+    softplus,
+    sqrt,
+    sum_to,
+    tanh,
+    trace,
+    vector,
+    zeros,
+)
+from .ops.api import (
+    sum_ as sum,
 )
 from .printing import Style, latex, unicode
 from .simplify import simplify
@@ -20,7 +60,8 @@ from .simplify import simplify
 __version__ = "0.1.0"
 
 __all__ = [
-    "DifferentiationError", "EvaluationError", "ExpressionTypeError", "Node", "ShapeError", "SizeError", "Style",
+    "DifferentiationError", "EvaluationError", "ExpressionTypeError", "Node", "ShapeError",
+    "SizeError", "Style",
     "SymgradError", "UnsupportedError", "abs", "broadcast_to", "cos", "det", "diag", "dims",
     "elementwise", "evaluate", "exp", "explicit", "eye", "grad", "gradcheck", "inv", "latex",
     "log", "logdet", "logsumexp", "matrix", "mean", "name", "norm", "ones", "outer", "relu",

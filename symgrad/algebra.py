@@ -22,7 +22,7 @@ from .ops import arith, core, elementwise, linalg, shape
 Monomial = tuple[tuple[Node, int], ...]
 Terms = dict[Monomial, sympy.Expr]
 
-_ATOMS: "weakref.WeakValueDictionary[str, Node]" = weakref.WeakValueDictionary()
+_ATOMS: weakref.WeakValueDictionary[str, Node] = weakref.WeakValueDictionary()
 _ARITH = {arith.ADD_OP, arith.SUB_OP, arith.NEG_OP, arith.MUL_OP, arith.DIV_OP, arith.POW_OP}
 
 
@@ -248,7 +248,7 @@ def _factor_matmuls(items: list[tuple[Monomial, sympy.Expr]]) -> list:
     """A x + B x -> (A + B) x, and A x + A y -> A (x + y), for two or more such terms."""
     for side in (1, 0):
         groups: dict = {}
-        for i, (m, c) in enumerate(items):
+        for i, (m, _) in enumerate(items):
             if len(m) == 1 and m[0][1] == 1 and m[0][0].op is linalg.MATMUL:
                 mm = m[0][0]
                 key = (mm.args[side], mm.args[1 - side].shape)

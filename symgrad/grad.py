@@ -8,7 +8,6 @@ from .errors import DifferentiationError, ShapeError
 from .node import Node, describe, substitute, topo
 from .ops import arith, core
 from .ops.shape import sum_to
-
 from .simplify import simplify as _simplify
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .errors import ExpressionTypeError, ShapeError
 from .op import Op
@@ -35,10 +36,10 @@ class Node:
     """
 
     __slots__ = ("op", "args", "params", "shape", "size", "digest", "__weakref__")
-    _table: "weakref.WeakValueDictionary[_Key, Node]" = weakref.WeakValueDictionary()
+    _table: weakref.WeakValueDictionary[_Key, Node] = weakref.WeakValueDictionary()
 
     op: Op
-    args: tuple["Node", ...]
+    args: tuple[Node, ...]
     params: tuple
     shape: Shape
     size: int  # tree size, for ordering terms simplest-first
@@ -128,7 +129,7 @@ class Node:
         return self
 
     @property
-    def T(self) -> "Node":
+    def T(self) -> Node:
         return _api().transpose(self)
 
     def __bool__(self) -> bool:

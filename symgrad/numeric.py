@@ -187,7 +187,7 @@ def gradcheck(y, wrt, env: dict | None = None, sizes: dict | None = None, seed: 
                             env)
         sizes.update({k: v for k, v in random_sizes(roots, rng).items() if k not in sizes})
     full: dict = dict(env or {})
-    for attempt, domain in enumerate(("any", "positive")):
+    for domain in ("any", "positive"):
         sampled = random_env(roots, sizes, rng, domain)
         trial = {**sampled, **full}
         obj = evaluate(y, trial, sizes)

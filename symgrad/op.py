@@ -6,8 +6,9 @@ these declarations; none of them branches on op names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import UnsupportedError
 
@@ -25,15 +26,15 @@ class Op:
     shape: Callable[[tuple, tuple], tuple]
     # (node, cotangent, needs: tuple[bool]) -> per-argument cotangents (None where not needed).
     # Written as if shapes matched: the reverse-mode driver sums each to its argument's shape.
-    vjp: Callable[["Node", "Node", tuple], tuple] | None = None
+    vjp: Callable[[Node, Node, tuple], tuple] | None = None
     # (node, printer) -> (text, precedence); the printer supplies the tokens of its style.
     print: Callable[[Any, Any], tuple[str, int]] | None = None
     # (node, argument values, sizes) -> NumPy array.
-    numpy: Callable[["Node", list, dict], Any] | None = None
+    numpy: Callable[[Node, list, dict], Any] | None = None
     # Rewrite rules whose left side has this op at the root, applied by simplify().
     rules: list[Rule] = field(default_factory=list)
     # node -> the same value with broadcasts and sums as products with ones vectors.
-    explicit: Callable[["Node"], "Node"] | None = None
+    explicit: Callable[[Node], Node] | None = None
     # () -> list of test cases: (build(*vars) -> Node, [(shape, domain), ...]).
     cases: Callable[[], list] | None = None
     # Elementwise ops map to a SymPy function of one scalar (scalar algebra in simplify).

@@ -234,7 +234,8 @@ class Printer:
 
 _LATEX_TOK = {
     "add": " + ", "sub": " - ", "had": r" \odot ", "hdiv": r" \oslash ",
-    "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "diag": r"\operatorname{diag}",
+    "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
+    "diag": r"\operatorname{diag}",
 }
 _UNICODE_TOK = {
     "add": " + ", "sub": " - ", "had": " ⊙ ", "hdiv": " ⊘ ",

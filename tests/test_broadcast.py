@@ -37,7 +37,8 @@ def test_bias_gradient_is_a_sum_not_a_multiple():
     g = sg.grad(sg.sum(G * (W @ X + b)), b)
     rng = np.random.default_rng(0)
     Gv = rng.normal(size=(3, 5))
-    got = sg.evaluate(g, {"G": Gv, "W": np.ones((3, 2)), "X": np.ones((2, 5)), "b": np.ones((3, 1))})
+    env = {"G": Gv, "W": np.ones((3, 2)), "X": np.ones((2, 5)), "b": np.ones((3, 1))}
+    got = sg.evaluate(g, env)
     np.testing.assert_allclose(got, Gv.sum(axis=1, keepdims=True))
 
 

@@ -1,4 +1,4 @@
-"""Matrix Cookbook gradients (Petersen & Pedersen, 2012) in their textbook form, checked numerically.
+"""Matrix Cookbook gradients (Petersen & Pedersen, 2012): textbook form, checked numerically.
 
 Each golden string is the exact LaTeX symgrad prints; each case also passes gradcheck.
 """

@@ -53,7 +53,8 @@ def test_print(expr, tex, text):
 
 @pytest.mark.parametrize("name,tex,text", [
     ("W1", "W_{1}", "W₁"), ("W_12", "W_{12}", "W₁₂"), ("theta", r"\theta", "θ"),
-    ("b_out", r"b_{\text{out}}", "bₒᵤₜ"), ("w_big", r"w_{\text{big}}", "w_big"), ("x_i", "x_{i}", "xᵢ"), ("Sigma", r"\Sigma", "Σ"),
+    ("b_out", r"b_{\text{out}}", "bₒᵤₜ"),
+    ("w_big", r"w_{\text{big}}", "w_big"), ("x_i", "x_{i}", "xᵢ"), ("Sigma", r"\Sigma", "Σ"),
 ])
 def test_names(name, tex, text):
     v = sg.matrix(name, 2, 2)

@@ -7,10 +7,31 @@ import sympy
 from ..errors import SizeError
 from .arith import add, div, mul, neg, pow, sub  # noqa: F401
 from .core import (  # noqa: F401
-    as_node, eye, matrix, name, number, ones, scalar, variable, vector, zeros,
+    as_node,
+    eye,
+    matrix,
+    name,
+    number,
+    ones,
+    scalar,
+    variable,
+    vector,
+    zeros,
 )
 from .elementwise import (  # noqa: F401
-    abs_, cos, elementwise, exp, log, relu, sigmoid, sign, sin, softplus, sqrt, step, tanh,
+    abs_,
+    cos,
+    elementwise,
+    exp,
+    log,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    softplus,
+    sqrt,
+    step,
+    tanh,
 )
 from .linalg import det, diag, inv, logdet, matmul, norm, outer, trace  # noqa: F401
 from .reduce import logsumexp, mean, softmax, sum_  # noqa: F401

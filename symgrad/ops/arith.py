@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..node import Node, shape_error
 from ..op import ADD, HAD, NEG, PROD, Op, register
 from ..shapes import broadcast_shapes
-from ..errors import ShapeError
 from . import core
 from .shape import explicit_broadcast
 

@@ -13,7 +13,6 @@ from ..op import ATOM, Op, register
 from ..shapes import Shape, as_shape, as_size
 
 
-
 def _leaf_shape(args, params):
     return params[1]
 

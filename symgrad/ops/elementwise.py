@@ -6,7 +6,7 @@ turned back into symgrad nodes (so second derivatives work and results read natu
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import sympy

@@ -15,8 +15,6 @@ from ..shapes import Shape, as_shape, can_broadcast, fmt_shape
 from . import core
 
 
-
-
 # ---- transpose -----------------------------------------------------------------------------
 def _t_shape(args, params):
     (a,) = args
