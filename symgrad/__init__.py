@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from .check import Verdict, check
+from .codegen import codegen, lambdify
+from .derivation import Derivation, DerivationOptions, derive
 from .errors import (
+    AmbiguousInputError,
     DifferentiationError,
     EvaluationError,
     ExpressionTypeError,
+    LatexError,
+    LatexSyntaxError,
     ShapeError,
     SizeError,
     SymgradError,
+    ToolError,
+    UnknownSymbolError,
     UnsupportedError,
 )
 from .explicit import explicit
 from .grad import grad, vjp
+from .jacobian import hessian, jacobian
+from .latex_in.parser import parse
 from .node import Node
 from .numeric import evaluate, gradcheck
 from .ops.api import (
@@ -54,6 +64,7 @@ from .ops.api import (
 from .ops.api import (
     sum_ as sum,
 )
+from .ops.kron import commutation, kron, unvec, vec
 from .printing import Style, latex, unicode
 from .simplify import simplify
 
@@ -62,9 +73,14 @@ __version__ = "0.1.0"
 __all__ = [
     "DifferentiationError", "EvaluationError", "ExpressionTypeError", "Node", "ShapeError",
     "SizeError", "Style",
-    "SymgradError", "UnsupportedError", "abs", "broadcast_to", "cos", "det", "diag", "dims",
-    "elementwise", "evaluate", "exp", "explicit", "eye", "grad", "gradcheck", "inv", "latex",
+    "Derivation", "DerivationOptions", "ToolError", "derive",
+    "SymgradError", "UnsupportedError", "abs", "broadcast_to", "codegen", "cos", "det", "diag",
+    "dims", "elementwise", "evaluate", "exp", "explicit", "eye", "grad", "gradcheck", "inv",
+    "lambdify", "latex",
     "log", "logdet", "logsumexp", "matrix", "mean", "name", "norm", "ones", "outer", "relu",
     "reshape", "scalar", "sigmoid", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
     "sum_to", "tanh", "trace", "unicode", "vector", "vjp", "zeros",
+    "commutation", "hessian", "jacobian", "kron", "unvec", "vec",
+    "AmbiguousInputError", "LatexError", "LatexSyntaxError", "UnknownSymbolError", "Verdict",
+    "check", "parse",
 ]

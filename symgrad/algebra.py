@@ -23,6 +23,9 @@ Monomial = tuple[tuple[Node, int], ...]
 Terms = dict[Monomial, sympy.Expr]
 
 _ATOMS: weakref.WeakValueDictionary[str, Node] = weakref.WeakValueDictionary()
+# A reordered inner product (yᵀx for xᵀy) is a new node that nothing else holds: keep it alive
+# as long as the original, or _ATOMS drops it before from_sympy reads it back.
+_CANON: weakref.WeakKeyDictionary[Node, Node] = weakref.WeakKeyDictionary()
 _ARITH = {arith.ADD_OP, arith.SUB_OP, arith.NEG_OP, arith.MUL_OP, arith.DIV_OP, arith.POW_OP}
 
 
@@ -40,7 +43,8 @@ def _canonical_inner(n: Node) -> Node:
     if n.op is linalg.MATMUL and n.args[0].ndim == 1 and n.args[1].ndim == 1:
         a, b = n.args
         if b.sort_key < a.sort_key:
-            return linalg.matmul(b, a)
+            out = _CANON[n] = linalg.matmul(b, a)
+            return out
     return n
 
 
@@ -71,6 +75,9 @@ def to_sympy(n: Node, memo: dict | None = None) -> sympy.Expr:
 
 
 def _is_size_expr(e: sympy.Expr) -> bool:
+    """Numbers and sizes only: no atoms, and no function SymPy cannot evaluate (sigmoid(0))."""
+    if e.atoms(sympy.core.function.AppliedUndef):
+        return False
     return all(not s.name.startswith("_") for s in e.free_symbols if isinstance(s, sympy.Symbol))
 
 
@@ -109,9 +116,14 @@ def from_sympy(e: sympy.Expr, subs: dict | None = None) -> Node:
                 den.append(sympy.Integer(f.q))
             else:
                 num.append(f)
+        # The size factors (2, n) as one number 2n, which is how a product of them normalizes
+        # (separate 2 and n would be merged and split again: a rewrite cycle).
+        size = [f for f in num if _is_size_expr(f) and not f.free_symbols & set(subs)]
+        if len(size) > 1:
+            num = [sympy.Mul(*size)] + [f for f in num if f not in size]
         out = _product([from_sympy(f, subs) for f in num]) if num else core.number(1)
-        if den:
-            out = arith.div(out, _product([from_sympy(f, subs) for f in den]))
+        if den:  # one denominator: m n is a single size number, as its own normal form
+            out = arith.div(out, from_sympy(sympy.Mul(*den), subs))
         return out
     if isinstance(e, sympy.Pow):
         base, ex = e.args
@@ -147,6 +159,8 @@ def _mono_mul(a: Monomial, b: Monomial, k: int = 1) -> Monomial:
     exps: dict[Node, int] = dict(a)
     for f, e in b:
         exps[f] = exps.get(f, 0) + k * e
+        if core.is_pm1(f):  # declared ±1 labels: y ⊙ y = 1 (and y⁻¹ = y)
+            exps[f] %= 2
     return tuple(sorted(((f, e) for f, e in exps.items() if e), key=lambda fe: fe[0].sort_key))
 
 
@@ -216,9 +230,11 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
 
 # ---- rebuilding ----------------------------------------------------------------------------
 def build_monomial(m: Monomial, shp=None) -> Node | None:
-    """The Hadamard product of the factors; full-shape factors before broadcast ones."""
+    """The Hadamard product of the factors; fuller factors (more non-unit axes) before
+    broadcast ones. The order depends on the factors alone, never on the enclosing shape, so
+    a product and the products it contains agree (else rebuilding would flip them forever)."""
     if shp is not None:
-        m = tuple(sorted(m, key=lambda fe: fe[0].shape != shp))
+        m = tuple(sorted(m, key=lambda fe: -sum(s != 1 for s in fe[0].shape)))
     num = [f if e == 1 else arith.pow(f, e) for f, e in m if e > 0]
     den = [f if e == -1 else arith.pow(f, -e) for f, e in m if e < 0]
     if not num and not den:
@@ -240,7 +256,10 @@ def _term(m: Monomial, c: sympy.Expr, shp, alone: bool) -> tuple[int, Node]:
     if c == 1:
         return sign, body
     if m and all(e < 0 for _, e in m):  # c / X rather than c (1 / X)
-        return sign, arith.div(from_sympy(c), build_monomial(tuple((f, -e) for f, e in m)))
+        den = build_monomial(tuple((f, -e) for f, e in m), shp)
+        if alone and den.shape != shp:
+            den = shape.broadcast_to(den, shp)
+        return sign, arith.div(from_sympy(c), den)
     return sign, arith.mul(from_sympy(c), body)
 
 
@@ -286,7 +305,12 @@ def rebuild(t: Terms, shp, factor: bool = True) -> Node:
         return core.zeros(*shp)
     sign, out = parts[0]
     if sign < 0:  # a leading negative constant is a negative number, not -(number)
-        out = core.number(-out.params[0]) if out.op is core.NUMBER else arith.neg(out)
+        if out.op is core.NUMBER:
+            out = core.number(-out.params[0])
+        elif out.ndim == 0:  # a scalar coefficient like s - 2: 2 - s, its own normal form
+            out = from_sympy(-to_sympy(out))  # (-(s - 2) would normalize back: a cycle)
+        else:
+            out = arith.neg(out)
     for sign, p in parts[1:]:
         out = arith.add(out, p) if sign > 0 else arith.sub(out, p)
     if out.shape != shp:

@@ -29,3 +29,33 @@ class EvaluationError(SymgradError, ValueError):
 
 class ExpressionTypeError(SymgradError, TypeError):
     """A symbolic expression used where a concrete value is needed (truth value, iteration)."""
+
+
+class LatexError(SymgradError, ValueError):
+    """LaTeX input symgrad cannot read; `.column` (1-based) and `.text` locate the problem."""
+
+    def __init__(self, message: str, text: str | None = None, column: int | None = None):
+        super().__init__(message)
+        self.text, self.column = text, column
+
+
+class LatexSyntaxError(LatexError):
+    """Malformed or unsupported LaTeX; the message shows the input with a caret."""
+
+
+class UnknownSymbolError(LatexError):
+    """Symbols without a declared shape; `.names` lists them all."""
+
+    def __init__(self, message: str, names: tuple[str, ...] = (), text: str | None = None,
+                 column: int | None = None):
+        super().__init__(message, text, column)
+        self.names = names
+
+
+class AmbiguousInputError(LatexError):
+    """Input with more than one reading; the message says how to write the one meant."""
+
+
+class ToolError(SymgradError, RuntimeError):
+    """An external program symgrad runs (pdflatex, pdftoppm) is missing or failed; the message
+    says which, and how to install it or what it reported."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sympy
+
 from .errors import DifferentiationError, ShapeError
 from .node import Node, describe, substitute, topo
 from .ops import arith, core
-from .ops.shape import sum_to
+from .ops.shape import sum_to, transpose
 from .simplify import simplify as _simplify
 
 
@@ -21,6 +23,21 @@ def _check_wrt(x) -> Node:
     if x.params[2] == "upstream":
         raise DifferentiationError(f"{x} is an upstream gradient, not a variable of the expression")
     return x
+
+
+def sym(g: Node) -> Node:
+    """The gradient w.r.t. a symmetric variable S: sym(G) = (G + Gᵀ)/2, G the unconstrained one.
+
+    sym(G) is the projection of G onto the symmetric matrices, the unique symmetric H with
+    df = <H, dS> for every symmetric dS: the gradient on the space where S lives, so gradient
+    steps keep S symmetric and are steepest descent. The Matrix Cookbook's G + Gᵀ - diag(G)
+    lays out the partial derivatives w.r.t. the n(n+1)/2 free entries instead; its off-diagonal
+    entries are twice sym(G)'s, so df != <G + Gᵀ - diag(G), dS> (Srinivasan & Panda, 2019).
+    Applied where the cotangent of S is complete, so second derivatives project too.
+    """
+    # Built transposed ((G + Gᵀ)ᵀ is the same matrix) so that simplify's transpose-sum rule
+    # sorts the terms: the simplified result is then a fixed point of transposition.
+    return arith.mul(sympy.Rational(1, 2), transpose(arith.add(g, transpose(g))))
 
 
 def backprop(y: Node, seed: Node, wrt: Sequence[Node]) -> list[Node]:
@@ -41,7 +58,7 @@ def backprop(y: Node, seed: Node, wrt: Sequence[Node]) -> list[Node]:
         for p in g[1:]:
             total = arith.add(total, p)
         if n in targets:
-            grads[n] = total
+            grads[n] = sym(total) if core.is_symmetric(n) else total
         if not n.args:
             continue
         needs = tuple(a in live for a in n.args)
@@ -70,9 +87,9 @@ def vjp(y, x, upstream, simplify: bool = True):
     # Derivatives reuse forward values (tanh' = 1 - tanh²): say them by the names given.
     names = {n.args[0]: n for n in topo(y) if n.op is core.NAME}
     if names:
-        out = [substitute(g, names) for g in out]
+        out = substitute(out, names)
     if simplify:
-        out = [_simplify(g) for g in out]
+        out = _simplify(out)
     return out if many else out[0]
 
 

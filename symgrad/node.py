@@ -178,8 +178,10 @@ def shape_error(what: str, a: Node, b: Node, why: str = "") -> ShapeError:
     return ShapeError(f"cannot {what} {describe(a)} and {describe(b)}{tail}")
 
 
-def topo(roots) -> list[Node]:
-    """Post-order of the DAG below `roots` (iterative, deterministic, each node once)."""
+def topo(roots, leaf=None) -> list[Node]:
+    """Post-order of the DAG below `roots` (iterative, deterministic, each node once).
+
+    `leaf(n)` true: n is listed but not descended into (already-processed subgraphs)."""
     if isinstance(roots, Node):
         roots = [roots]
     seen: set[int] = set()
@@ -192,7 +194,7 @@ def topo(roots) -> list[Node]:
             n, i = stack.pop()
             if i == 0 and id(n) in seen:
                 continue
-            if i < len(n.args):
+            if i < len(n.args) and not (leaf is not None and leaf(n)):
                 stack.append((n, i + 1))
                 c = n.args[i]
                 if id(c) not in seen:
@@ -204,14 +206,17 @@ def topo(roots) -> list[Node]:
     return out
 
 
-def substitute(expr: Node, mapping: dict[Node, Node]) -> Node:
-    """Replace subexpressions by `mapping` (bottom-up, iterative, shared nodes once)."""
+def substitute(expr, mapping: dict[Node, Node]):
+    """Replace subexpressions by `mapping` (bottom-up, iterative, shared nodes once);
+    `expr` may be a list of expressions, which share the work."""
+    many = isinstance(expr, (list, tuple))
+    exprs = list(expr) if many else [expr]
     memo: dict[Node, Node] = {}
     keep = set(mapping.values())  # replacements are final: never rewritten inside
-    for n in topo(expr):
+    for n in topo(exprs):
         if n in mapping or n in keep:
             memo[n] = mapping.get(n, n)
             continue
         args = tuple(memo[a] for a in n.args)
         memo[n] = n if args == n.args else Node(n.op, args, n.params)
-    return memo[expr]
+    return [memo[e] for e in exprs] if many else memo[exprs[0]]

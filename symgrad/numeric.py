@@ -142,7 +142,29 @@ def random_env(exprs, sizes: dict, rng: np.random.Generator, domain: str = "any"
         shape = tuple(int(sympy.sympify(s).subs(sizes)) for s in v.params[1])
         square = len(shape) == 2 and shape[0] == shape[1] and shape[0] > 1
         env[v] = sample(shape, "posdet" if square else domain, rng)
+        if core.is_symmetric(v):  # declared structure holds at every sampled point
+            env[v] = (env[v] + env[v].T) / 2
+        elif core.is_pm1(v):
+            env[v] = rng.choice([-1.0, 1.0], shape)
     return env
+
+
+def numeric_sym_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of f at a symmetric x, perturbed symmetrically: entry (i, j) is the
+    derivative along (E_ij + E_ji)/2 (E_ii on the diagonal), which is sym(G)_ij."""
+    n = x.shape[0]
+    g = np.zeros_like(x)
+    for i in range(n):
+        for j in range(i, n):
+            e = np.zeros_like(x)
+            e[i, j] = e[j, i] = 1.0 if i == j else 0.5
+            x += eps * e
+            hi = f()
+            x -= 2 * eps * e
+            lo = f()
+            x += eps * e
+            g[i, j] = g[j, i] = (hi - lo) / (2 * eps)
+    return g
 
 
 @dataclass
@@ -207,7 +229,7 @@ def gradcheck(y, wrt, env: dict | None = None, sizes: dict | None = None, seed: 
     ok = True
     for x, gsym in zip(xs, sym):
         full[x] = np.array(full[x], dtype=float)
-        num = numeric_grad(objective, full[x], eps)
+        num = (numeric_sym_grad if core.is_symmetric(x) else numeric_grad)(objective, full[x], eps)
         abs_err = float(np.max(np.abs(gsym - num), initial=0.0))
         scale = max(1.0, float(np.max(np.abs(num), initial=0.0)))
         rel = abs_err / scale

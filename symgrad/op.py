@@ -40,6 +40,10 @@ class Op:
     # Elementwise ops map to a SymPy function of one scalar (scalar algebra in simplify).
     sympy: Any = None
     linear: bool = False  # f(a x) = a f(x) for scalar a: scalars pull out of it
+    # (node, argument handles, backend emitter) -> the op's generated code (symgrad.codegen):
+    # a Python expression (str, or (str, precedence), or emitter.code(...)), or an equivalent
+    # Node to generate instead (the expert's peepholes: G @ 1 -> G.sum(axis=1), ...).
+    code: Callable[[Node, list, Any], Any] | None = None
 
     def __repr__(self) -> str:
         return f"Op({self.name})"

@@ -41,6 +41,7 @@ class Style:
     bold: bool = False  # \mathbf{W} for non-scalar variables
     loss: str = "L"
     upstream: str = "frac"  # frac: \frac{\partial L}{\partial f}; bar: \bar{f}; delta: \delta_{f}
+    mark_broadcasts: bool = False  # W X ⊕ b: broadcast operands of + and - as given, circled op
 
 
 LATEX = Style()
@@ -76,7 +77,9 @@ class Printer:
 
     # ---- driving -----------------------------------------------------------------------
     def __call__(self, root: Node) -> str:
-        for n in topo(root):  # children first, so the recursion below stays shallow
+        # Children first, so the recursion below stays shallow; a named node prints as its
+        # name, so what it names is not formatted at all.
+        for n in topo(root, leaf=lambda m: m.op.name == "name"):
             self.fmt(n)
         return self.fmt(root)[0]
 
@@ -91,15 +94,23 @@ class Printer:
         s, p = self.fmt(n)
         return self.paren(s) if p < min_prec else s
 
-    def operand(self, n: Node, out_shape, min_prec: int) -> str:
-        """An operand of an elementwise op; a broadcast non-scalar prints in explicit form."""
-        if n.ndim == 0 or n.shape == out_shape:
+    def operand(self, n: Node, out_shape, min_prec: int, markable: bool = False) -> str:
+        """An operand of an elementwise op; a broadcast non-scalar prints in explicit form
+        (or as given, when it is an operand of + or - and the style marks broadcasts)."""
+        if n.ndim == 0 or n.shape == out_shape or (markable and self.style.mark_broadcasts):
             return self.arg(n, min_prec)
         from .ops.shape import explicit_broadcast
 
         return self.arg(explicit_broadcast(n, out_shape), min_prec)
 
     # ---- vocabulary used by the ops' print rules -------------------------------------------
+    def sum_sign(self, n: Node, name: str) -> str:
+        """The + or - of n; ⊕ or ⊖ when broadcasts are marked and a non-scalar one broadcasts."""
+        if self.style.mark_broadcasts and any(a.ndim and a.shape != n.shape for a in n.args):
+            circled = {"add": (r" \oplus ", " ⊕ "), "sub": (r" \ominus ", " ⊖ ")}[name]
+            return circled[0] if self.is_latex else circled[1]
+        return self.tok(name)
+
     def paren(self, s: str) -> str:
         if self.is_latex and ("\\frac" in s or "\\sum" in s):
             return rf"\left({s}\right)"
@@ -243,12 +254,16 @@ _UNICODE_TOK = {
 }
 
 
-def latex(expr, style: Style | None = None, **options) -> str:
-    """Paper-style LaTeX of an expression (options override fields of the Style)."""
+def latex(expr, style: Style | None = None, **options):
+    """Paper-style LaTeX of an expression (options override fields of the Style); for a list
+    of expressions, a list of strings printed with shared work."""
     from .ops.core import as_node
 
     st = replace(style or LATEX, **options) if options else (style or LATEX)
-    return Printer(st)(as_node(expr))
+    p = Printer(st)
+    if isinstance(expr, (list, tuple)):
+        return [p(as_node(e)) for e in expr]
+    return p(as_node(expr))
 
 
 def unicode(expr, style: Style | None = None) -> str:

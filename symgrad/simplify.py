@@ -45,9 +45,12 @@ class _Simplifier:
         self.active: set[Node] = set()
 
     def run(self, root: Node) -> Node:
-        for n in topo(root):  # children first: iterative, so deep expressions are fine
+        # Children first (iterative, so deep expressions are fine); simplified subgraphs are
+        # not walked again, which keeps a rewrite's cost local to what it created.
+        for n in topo(root, leaf=self.memo.__contains__):
             if n not in self.memo:
-                self.memo[n] = self.node(n)
+                out = self.memo[n] = self.node(n)
+                self.memo.setdefault(out, out)  # a simplified node is a fixed point
         return self.memo[root]
 
     def node(self, n: Node) -> Node:
@@ -85,8 +88,13 @@ class _Simplifier:
         return None
 
 
-def simplify(expr: Node) -> Node:
-    """Rewrite `expr` to its simplest form by the rule table (same value, same shape)."""
+def simplify(expr):
+    """Rewrite `expr` to its simplest form by the rule table (same value, same shape).
+
+    A list of expressions is simplified together, sharing the work on common parts."""
     from .ops.core import as_node
 
-    return _Simplifier().run(as_node(expr))
+    s = _Simplifier()
+    if isinstance(expr, (list, tuple)):
+        return [s.run(as_node(e)) for e in expr]
+    return s.run(as_node(expr))

@@ -1,4 +1,4 @@
-"""Shared fixtures: the registry's test cases, one `case` parameter per (op, case)."""
+"""Shared fixtures: the registry's test cases, one `registry_case` parameter per (op, case)."""
 
 from __future__ import annotations
 
@@ -73,13 +73,20 @@ def registry_cases() -> list[RegistryCase]:
 
 
 CASES = registry_cases()
+# The library's own ops, before any test registers a user-defined elementwise function.
+LIBRARY_OPS = tuple(REGISTRY)
 
 
 def pytest_generate_tests(metafunc):
-    if "case" in metafunc.fixturenames:
-        metafunc.parametrize("case", CASES, ids=[c.id for c in CASES])
+    if "registry_case" in metafunc.fixturenames:
+        metafunc.parametrize("registry_case", CASES, ids=[c.id for c in CASES])
 
 
 @pytest.fixture(scope="session")
 def all_cases() -> list[RegistryCase]:
     return CASES
+
+
+@pytest.fixture(scope="session")
+def library_ops() -> tuple[str, ...]:
+    return LIBRARY_OPS

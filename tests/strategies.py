@@ -8,18 +8,24 @@ matmul rules). Nothing is generated and then filtered, and ``ShapeError`` is nev
 The expressions are DAGs, not only trees: nodes are interned, so equal subtrees are shared,
 and a "reuse" production picks a subexpression built earlier in the same example.
 
+``exclude=`` removes node kinds, operators or named CONSTRUCTS from the grammar (they are
+never proposed, so nothing is rejected); KNOWN_BUG_EXCLUSIONS lists the constructs that trip
+currently known symgrad bugs.
+
 Importing this module registers and loads the Hypothesis profiles:
 
 * ``ci`` (the default): derandomized, no deadline, fixed ``max_examples``, ``print_blob``;
-  every run of the test suite draws the same examples.
-* ``explore``: random, many more examples; select it with ``HYPOTHESIS_PROFILE=explore``
+  every run of the test suite draws the same examples. ``ci_examples(n)`` sets a test's
+  example count under this profile only.
+* ``explore``: random, 1000 examples per test; select it with ``HYPOTHESIS_PROFILE=explore``
   to hunt for new bugs locally.
 
 Typical use::
 
-    from strategies import expressions, numeric_point, objectives
+    from strategies import ci_examples, expressions, numeric_point, seeds
 
-    @given(expressions(), seeds())
+    @ci_examples(100)
+    @given(expressions(exclude=KNOWN_BUG_EXCLUSIONS), seeds())
     def test_something(e, seed):
         sizes, env = numeric_point([e], seed)
         ...
@@ -59,7 +65,13 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+
+def ci_examples(n: int) -> settings:
+    """Per-test settings: `n` examples under the "ci" profile; other profiles keep theirs."""
+    return settings(max_examples=n) if PROFILE == "ci" else settings()
 
 # ---- shapes ------------------------------------------------------------------------------
 N, M = sg.dims("n m")
@@ -221,41 +233,94 @@ REDUCERS: tuple[tuple[str, Callable], ...] = (
     ("logsumexp", sg.logsumexp),
 )
 
-#: The kinds of node a generator may choose (tests may exclude some, e.g. to avoid a bug).
-ALL_KINDS = frozenset(
-    {"unary", "binary", "constant", "transpose", "matmul", "reduce", "softmax", "trace",
-     "reuse"}
-)
+#: The kinds of node the generator chooses among.
+KINDS = ("unary", "binary", "constant", "transpose", "matmul", "reduce", "softmax", "trace",
+         "reuse")
+
+
+def _is_row(s: Shape) -> bool:
+    return len(s) == 2 and s[0] == 1
+
+
+#: Named constructs that `exclude=` accepts besides kinds and operator labels, each a
+#: predicate on (operator label, shapes): the operand shapes, or for a reduction (source
+#: shape, result shape). Meant for keeping a property test running around a known bug (say
+#: which, in a TODO) while the bug has its own xfail reproducer.
+CONSTRUCTS: dict[str, Callable[[str, tuple[Shape, ...]], bool]] = {
+    # an inner product of two 1-D vectors: a scalar that is a matmul
+    "dot": lambda op, shapes: op == "@" and all(len(s) == 1 for s in shapes),
+    # a scalar operand of + or - against a non-scalar one
+    "scalar+-array": lambda op, shapes: (op in ("+", "-") and any(s == () for s in shapes)
+                                         and any(s != () for s in shapes)),
+    # a (1, k) row and a (k,) vector meet in one op: as the two operands of an elementwise
+    # op, or as the operand and the result of a reduction over the row's unit axis
+    "row-vector": lambda op, shapes: (any(_is_row(s) for s in shapes)
+                                      and any(len(s) == 1 for s in shapes)),
+    # sigmoid or softplus of a scalar
+    "scalar-sigmoid": lambda op, shapes: op in ("sigmoid", "softplus") and shapes == ((),),
+}
+
+#: Constructs that currently trip known symgrad bugs, for tests that simplify (so gradients,
+#: explicit forms and printing too). Each bug has a strict-xfail reproducer in
+#: tests/test_random_expressions.py; when one of those starts passing, delete its line here.
+KNOWN_BUG_EXCLUSIONS: tuple[str, ...] = ()
+
+#: Every name `exclude=` accepts.
+EXCLUDABLE = frozenset(KINDS) | {lbl for table in (UNARY, BINARY, WITH_CONSTANT, REDUCERS)
+                                 for lbl, _ in table} | set(CONSTRUCTS)
 
 
 class _Builder:
-    """Builds one expression, drawing every choice from Hypothesis (so examples shrink)."""
+    """Builds one expression, drawing every choice from Hypothesis (so examples shrink).
 
-    def __init__(self, draw, leaves: Leaves, kinds: frozenset, leaf_odds: int) -> None:
+    Every option list is filtered by `exclude` before drawing, so no drawn example is ever
+    rejected: an excluded construct is simply never proposed.
+    """
+
+    def __init__(self, draw, leaves: Leaves, exclude: frozenset, leaf_odds: int) -> None:
+        unknown = exclude - EXCLUDABLE
+        if unknown:
+            raise ValueError(f"cannot exclude {sorted(unknown)}; known: {sorted(EXCLUDABLE)}")
         self.draw = draw
         self.leaves = leaves
-        self.kinds = kinds
+        self.exclude = exclude
         self.leaf_odds = leaf_odds
         self.pool: dict[Shape, list[Node]] = {}  # built so far, by shape (for DAG reuse)
+        ok = self.allowed
+        self.unary = {s: [(lbl, f) for lbl, f in UNARY if ok(lbl, (s,))] for s in UNIVERSE}
+        self.with_constant = [(lbl, f) for lbl, f in WITH_CONSTANT if ok(lbl)]
+        self.reductions = {  # shape -> [(label, fn, (source shape, axis, keepdims)), ...]
+            s: [(lbl, f, src) for lbl, f in REDUCERS for src in REDUCTIONS[s]
+                if ok(lbl, (src[0], s))]
+            for s in UNIVERSE
+        }
+        self.binary = {  # shape -> [(label, fn, (shape_a, shape_b)), ...]
+            s: [(lbl, f, ab) for lbl, f in BINARY for ab in BROADCAST_PAIRS[s] if ok(lbl, ab)]
+            for s in UNIVERSE
+        }
+        self.matmul = {s: [ab for ab in MATMUL_PAIRS[s] if ok("@", ab)] for s in UNIVERSE}
+
+    def allowed(self, label: str, shapes: tuple[Shape, ...] = ()) -> bool:
+        if label in self.exclude:
+            return False
+        return not any(CONSTRUCTS[c](label, shapes) for c in self.exclude & CONSTRUCTS.keys())
 
     def choose(self, seq):
         return self.draw(st.sampled_from(seq))
 
     def kinds_for(self, shape: Shape) -> list[str]:
-        out = ["unary", "binary", "constant"]
-        if shape in TRANSPOSE_OF:
-            out.append("transpose")
-        if MATMUL_PAIRS[shape]:
-            out.append("matmul")
-        if REDUCTIONS[shape]:
-            out.append("reduce")
-        if shape:
-            out.append("softmax")
-        if shape == ():
-            out.append("trace")
-        if self.pool.get(shape):
-            out.append("reuse")
-        return [k for k in out if k in self.kinds]
+        available = {
+            "unary": bool(self.unary[shape]),
+            "binary": bool(self.binary[shape]),
+            "constant": bool(self.with_constant),
+            "transpose": shape in TRANSPOSE_OF,
+            "matmul": bool(self.matmul[shape]),
+            "reduce": bool(self.reductions[shape]),
+            "softmax": shape != (),
+            "trace": shape == (),
+            "reuse": bool(self.pool.get(shape)),
+        }
+        return [k for k in KINDS if available[k] and k not in self.exclude]
 
     def build(self, shape: Shape, depth: int) -> Node:
         kinds = self.kinds_for(shape)
@@ -268,25 +333,24 @@ class _Builder:
     def compound(self, kind: str, shape: Shape, depth: int) -> Node:
         b = self.build
         if kind == "unary":
-            _, f = self.choose(UNARY)
+            _, f = self.choose(self.unary[shape])
             return f(b(shape, depth))
         if kind == "binary":
-            (op, f), (sa, sb) = self.choose(BINARY), self.choose(BROADCAST_PAIRS[shape])
+            label, f, (sa, sb) = self.choose(self.binary[shape])
             left, right = b(sa, depth), b(sb, depth)
-            if op == "/":
+            if label == "/":
                 right = self.choose(DENOMINATORS)[1](right)
             return f(left, right)
         if kind == "constant":
-            _, f = self.choose(WITH_CONSTANT)
+            _, f = self.choose(self.with_constant)
             return f(self.choose(CONSTANTS), b(shape, depth))
         if kind == "transpose":
             return b(TRANSPOSE_OF[shape], depth).T
         if kind == "matmul":
-            sa, sb = self.choose(MATMUL_PAIRS[shape])
+            sa, sb = self.choose(self.matmul[shape])
             return b(sa, depth) @ b(sb, depth)
         if kind == "reduce":
-            _, f = self.choose(REDUCERS)
-            src, axis, keepdims = self.choose(REDUCTIONS[shape])
+            _, f, (src, axis, keepdims) = self.choose(self.reductions[shape])
             return f(b(src, depth), axis=axis, keepdims=keepdims)
         if kind == "softmax":
             axis = self.choose([ax for ax in _axes_for(shape) if ax is not None])
@@ -300,16 +364,18 @@ class _Builder:
 
 @st.composite
 def expressions(draw, shape: Shape | None = None, *, max_depth: int = 4,
-                leaves: Leaves = DEFAULT_LEAVES, kinds=ALL_KINDS, leaf_odds: int = 3,
+                leaves: Leaves = DEFAULT_LEAVES, exclude=(), leaf_odds: int = 3,
                 shapes: Sequence[Shape] = SHAPES) -> Node:
     """A random expression of `shape` (drawn from `shapes` when None), depth <= max_depth.
 
-    `kinds` restricts the node kinds (see ALL_KINDS); at each level a leaf is taken with
-    probability 1 / (leaf_odds + 1). Shrinking moves toward smaller depth and leaves.
+    `exclude` names kinds (KINDS), operator labels (UNARY, BINARY, WITH_CONSTANT, REDUCERS)
+    or CONSTRUCTS never to generate. At each level a leaf is taken with probability
+    1 / (leaf_odds + 1); shrinking moves toward leaves and the first option of each list.
     """
     if shape is None:
         shape = draw(st.sampled_from(list(shapes)))
-    node = _Builder(draw, leaves, frozenset(kinds), leaf_odds).build(tuple(shape), max_depth)
+    builder = _Builder(draw, leaves, frozenset(exclude), leaf_odds)
+    node = builder.build(tuple(shape), max_depth)
     assert node.shape == tuple(shape), (node, node.shape, shape)  # the tables are right
     return node
 
@@ -319,17 +385,20 @@ def objectives(draw, **kw) -> tuple[Node, Node]:
     """(e, y): a random expression e and a scalar objective y built from it.
 
     y is sum(e), mean(e), sum(U * e) with a variable U of e's shape (named "U"), or
-    sum(w * e) with w = sin(3 e) + 1/2, a weight sharing e's own subexpressions.
+    sum(w * e) with w = tanh(e) + 1/2, a weight sharing e's own subexpressions (bounded and
+    flat where e is large, so finite differences stay accurate). Keywords go to
+    expressions(); an `exclude` naming "mean" also drops the mean objective.
     """
     e = draw(expressions(**kw))
-    how = draw(st.sampled_from(("sum", "mean", "U*e", "w*e")))
+    ways = ("sum", "mean", "U*e", "w*e")
+    how = draw(st.sampled_from([w for w in ways if w not in kw.get("exclude", ())]))
     if how == "sum":
         return e, sg.sum(e)
     if how == "mean":
         return e, sg.mean(e)
     if how == "U*e":
         return e, sg.sum(variable("U", *e.shape) * e)
-    return e, sg.sum((sg.sin(3 * e) + 0.5) * e)
+    return e, sg.sum((sg.tanh(e) + 0.5) * e)
 
 
 def seeds() -> st.SearchStrategy[int]:

@@ -63,6 +63,24 @@ def _step(n, args, sizes):
     return (args[0] > 0).to(DTYPE)
 
 
+def _vec(x: torch.Tensor) -> torch.Tensor:
+    """The columns of x stacked (column-major, Magnus & Neudecker)."""
+    return torch.transpose(x, 0, 1).reshape(-1)
+
+
+def _unvec(v: torch.Tensor, p: int, q: int) -> torch.Tensor:
+    """The inverse of vec: column j of the (p, q) result is v[j p : (j + 1) p]."""
+    return torch.transpose(v.reshape(q, p), 0, 1)
+
+
+def _commutation(n, args, sizes):
+    # By definition, K vec(A) = vec(Aᵀ) for every (p, q) matrix A: column k of K is the image
+    # of the k-th unit vector.
+    p, q = _ints(n.params[1], sizes)
+    cols = [_vec(_unvec(e, p, q).T) for e in torch.eye(p * q, dtype=DTYPE)]
+    return torch.stack(cols, dim=1)
+
+
 def _unary(fn):
     return lambda n, args, sizes: fn(args[0])
 
@@ -115,6 +133,11 @@ TORCH_OPS = {
     "logdet": _unary(torch.logdet),  # NaN where det <= 0, as symgrad's
     "diag": _unary(torch.diag),  # vector -> diagonal matrix, square matrix -> its diagonal
     "norm": _unary(lambda x: torch.sqrt(torch.sum(x * x))),
+    # Kronecker calculus
+    "kron": _binary(lambda a, b: torch.kron(a.contiguous(), b.contiguous())),  # it views
+    "vec": _unary(_vec),
+    "unvec": lambda n, args, sizes: _unvec(args[0], *_ints(n.params[0], sizes)),
+    "commutation": _commutation,
     # reductions
     "sum": _reduce(torch.sum),
     "logsumexp": _reduce(torch.logsumexp),
@@ -154,10 +177,22 @@ def tensor(a) -> torch.Tensor:
     return torch.tensor(a, dtype=DTYPE).requires_grad_(True)
 
 
-def grads(out: torch.Tensor, inputs, create_graph: bool = False) -> list[torch.Tensor]:
+def inner(u: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """<u, y>: the scalar whose gradient is the VJP of y with upstream u."""
+    return torch.sum(u * y)
+
+
+def grads(out: torch.Tensor, inputs, create_graph: bool = False,
+          retain_graph: bool | None = None) -> list[torch.Tensor]:
     """d out / d inputs for a scalar `out`; zeros where out does not depend on an input."""
     inputs = list(inputs)
     if not out.requires_grad:
         return [torch.zeros_like(x) for x in inputs]
-    gs = torch.autograd.grad(out, inputs, allow_unused=True, create_graph=create_graph)
+    gs = torch.autograd.grad(out, inputs, allow_unused=True, create_graph=create_graph,
+                             retain_graph=retain_graph)
     return [torch.zeros_like(x) if g is None else g for x, g in zip(inputs, gs)]
+
+
+def numpy(t: torch.Tensor):
+    """A tensor's values as a NumPy array (autograd may return lazy zero tensors)."""
+    return t.detach().numpy(force=True)

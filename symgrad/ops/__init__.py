@@ -1,3 +1,3 @@
 """The operators. Importing this package declares every op in the registry."""
 
-from . import api, arith, core, elementwise, linalg, reduce, shape  # noqa: F401
+from . import api, arith, core, elementwise, kron, linalg, reduce, shape  # noqa: F401

@@ -53,14 +53,43 @@ def scalar(name: str) -> Node:
     return variable(name)
 
 
-def vector(name: str, n) -> Node:
-    """A 1-D vector variable (shape (n,)); prints as a column vector."""
-    return variable(name, n)
+# Declared structure is a variable kind, used only where declared: "symmetric" (S = Sᵀ:
+# gradients are projected to sym(G), see grad.py) and "pm1" (±1 labels: y ⊙ y = 1 in simplify).
+LABELS = {"pm1": "pm1"}
 
 
-def matrix(name: str, n, m) -> Node:
-    """A matrix variable (shape (n, m)); (n, 1) is a column, (1, m) a row."""
-    return variable(name, n, m)
+def _kind(name: str, labels, symmetric: bool = False) -> str:
+    if labels is not None and labels not in LABELS:
+        raise SymgradError(f"unknown labels {labels!r} for {name!r}; known: {sorted(LABELS)}")
+    if labels is not None and symmetric:
+        raise UnsupportedError(f"{name!r} cannot be both symmetric and a label matrix")
+    return "symmetric" if symmetric else LABELS.get(labels, "var")
+
+
+def vector(name: str, n, labels: str | None = None) -> Node:
+    """A 1-D vector variable (shape (n,)); prints as a column vector.
+
+    labels="pm1" declares entries in {-1, +1} (classification labels): simplify uses y ⊙ y = 1.
+    """
+    return variable(name, n, kind=_kind(name, labels))
+
+
+def matrix(name: str, n, m, symmetric: bool = False, labels: str | None = None) -> Node:
+    """A matrix variable (shape (n, m)); (n, 1) is a column, (1, m) a row.
+
+    symmetric=True declares S = Sᵀ: gradients w.r.t. S are symmetric, sym(G) = (G + Gᵀ)/2.
+    """
+    if symmetric and as_shape((n,))[0] != as_shape((m,))[0]:
+        raise SymgradError(f"a symmetric matrix {name!r} must be square, got ({n}, {m})")
+    return variable(name, n, m, kind=_kind(name, labels, bool(symmetric)))
+
+
+def is_symmetric(n: Node) -> bool:
+    return n.op is VAR and n.params[2] == "symmetric"
+
+
+def is_pm1(n: Node) -> bool:
+    return n.op is VAR and n.params[2] == "pm1"
 
 
 def upstream_of(y: Node, name: str | None = None) -> Node:
@@ -86,7 +115,8 @@ def _eval_number(n, vals, sizes):
     return np.float64(v)
 
 
-NUMBER = register(Op("number", shape=_num_shape, print=_print_number, numpy=_eval_number))
+NUMBER = register(Op("number", shape=_num_shape, print=_print_number, numpy=_eval_number,
+                     code=lambda n, a, B: B.number(n.params[0])))
 
 
 def number(v) -> Node:
@@ -156,9 +186,16 @@ def _eval_eye(n, vals, sizes):
     return np.eye(int(sympy.sympify(n.shape[0]).subs(sizes)))
 
 
-ONES = register(Op("ones", shape=_leaf_shape, print=_print_ones, numpy=_fill(1.0)))
-ZEROS = register(Op("zeros", shape=_leaf_shape, print=_print_zeros, numpy=_fill(0.0)))
-EYE = register(Op("eye", shape=_leaf_shape, print=_print_eye, numpy=_eval_eye))
+def _code_create(kind):  # built only where a value is needed: products and sums look through
+    return lambda n, a, B: B.code(B.create(kind, n.shape), hint=kind)
+
+
+ONES = register(Op("ones", shape=_leaf_shape, print=_print_ones, numpy=_fill(1.0),
+                   code=_code_create("ones")))
+ZEROS = register(Op("zeros", shape=_leaf_shape, print=_print_zeros, numpy=_fill(0.0),
+                    code=_code_create("zeros")))
+EYE = register(Op("eye", shape=_leaf_shape, print=_print_eye, numpy=_eval_eye,
+                  code=_code_create("eye")))
 
 
 def _const_shape(shape) -> Shape:
@@ -208,6 +245,8 @@ NAME = register(
         print=_print_name,
         numpy=lambda n, vals, sizes: vals[0],
         explicit=lambda n: n,
+        # A named intermediate always gets a line of its own, under its name.
+        code=lambda n, a, B: B.code(str(a[0]), hint=n.params[0], line=True),
     )
 )
 

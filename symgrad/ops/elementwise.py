@@ -13,7 +13,7 @@ import sympy
 
 from ..errors import SymgradError, UnsupportedError
 from ..node import Node
-from ..op import ATOM, REGISTRY, Op, register
+from ..op import ATOM, REGISTRY, Op, register, rule
 from . import core
 from .arith import TEST_SHAPES, div, mul, neg, pow, sub
 
@@ -37,9 +37,20 @@ def _print_fn(latex: str, uni: str, wrap: str = "func"):
     return pr
 
 
+def _code_call(name: str, fallback=None):
+    """np.tanh(x): a function every backend spells the same; or the backend's native spelling,
+    else `fallback` (a stable NumPy formula)."""
+
+    def code(n, a, B):
+        return B.native(name, a[0]) or (fallback(a[0], B) if fallback else
+                                        f"{B.fn(name)}({a[0]})")
+
+    return code
+
+
 def elementwise_op(name: str, sym, deriv: Callable[[Node, Node], Node], numpy_fn,
                    latex: str, uni: str, domain: str = "any", wrap: str = "func",
-                   definition=None) -> Op:
+                   definition=None, code=None) -> Op:
     op = register(Op(
         name,
         shape=lambda args, params: args[0].shape,
@@ -48,6 +59,7 @@ def elementwise_op(name: str, sym, deriv: Callable[[Node, Node], Node], numpy_fn
         numpy=lambda n, vals, sizes: numpy_fn(vals[0]),
         cases=lambda: [(lambda a: Node(op, (a,)), [(s, domain)]) for s in TEST_SHAPES],
         sympy=sym,
+        code=code or _code_call(name),
     ))
     object.__setattr__(op, "definition", definition if definition is not None else sym(X))
     BY_SYMPY[sym] = op
@@ -68,25 +80,45 @@ def _np_sigmoid(v):
     return np.where(v >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _code_log(n, a, B):
+    """log softmax(z) = z - logsumexp(z) and log σ(x) = -softplus(-x): finite for any logits."""
+    from .reduce import SOFTMAX, logsumexp
+
+    x = n.args[0]
+    if x.op is SOFTMAX:
+        z = x.args[0]
+        return sub(z, logsumexp(z, x.params[0], keepdims=True))
+    if x.op is SIGMOID_OP:
+        return neg(Node(SOFTPLUS_OP, (neg(x.args[0]),)))
+    return f"{B.fn('log')}({a[0]})"
+
+
 # Derivatives are written with existing ops: tanh' = 1 - tanh², σ' = σ(1 - σ), ...
 EXP = elementwise_op("exp", sympy.exp, lambda x, y: y, np.exp, r"\exp", "exp")
-LOG = elementwise_op("log", sympy.log, lambda x, y: div(1, x), np.log, r"\log", "log", "positive")
+LOG = elementwise_op("log", sympy.log, lambda x, y: div(1, x), np.log, r"\log", "log", "positive",
+                     code=_code_log)
 SQRT = elementwise_op("sqrt", sympy.sqrt, lambda x, y: div(sympy.Rational(1, 2), y), np.sqrt,
                       "", "√", "positive", wrap="sqrt")
 TANH = elementwise_op("tanh", sympy.tanh, lambda x, y: sub(1, pow(y, 2)), np.tanh,
                       r"\tanh", "tanh")
 SIGMOID_OP = elementwise_op("sigmoid", SIGMOID, lambda x, y: mul(y, sub(1, y)), _np_sigmoid,
-                            r"\sigma", "σ", definition=1 / (1 + sympy.exp(-X)))
+                            r"\sigma", "σ", definition=1 / (1 + sympy.exp(-X)),
+                            code=_code_call("sigmoid", lambda x, B: (  # exp(-log(1 + e^-x))
+                                f"{B.fn('exp')}(-{B.fn('logaddexp')}(0.0, -{x.at(B.UNARY + 1)}))")))
 STEP_OP = elementwise_op("step", STEP, lambda x, y: core.zeros(*x.shape) if x.ndim else
                          core.number(0), lambda v: (v > 0).astype(float),
                          r"\operatorname{step}", "step", "away0",
-                         definition=sympy.Heaviside(X))
+                         definition=sympy.Heaviside(X),
+                         code=_code_call("step", lambda x, B: f"{B.fn('heaviside')}({x}, 0.0)"))
 RELU_OP = elementwise_op("relu", RELU, lambda x, y: Node(STEP_OP, (x,)),
                          lambda v: np.maximum(v, 0.0), r"\operatorname{relu}", "relu", "away0",
-                         definition=sympy.Max(0, X))
+                         definition=sympy.Max(0, X),
+                         code=_code_call("relu", lambda x, B: f"{B.fn('maximum')}({x}, 0.0)"))
 SOFTPLUS_OP = elementwise_op("softplus", SOFTPLUS, lambda x, y: Node(SIGMOID_OP, (x,)),
                              lambda v: np.logaddexp(0.0, v), r"\operatorname{softplus}",
-                             "softplus", definition=sympy.log(1 + sympy.exp(X)))
+                             "softplus", definition=sympy.log(1 + sympy.exp(X)),
+                             code=_code_call("softplus",
+                                             lambda x, B: f"{B.fn('logaddexp')}(0.0, {x})"))
 SIN = elementwise_op("sin", sympy.sin, lambda x, y: Node(REGISTRY["cos"], (x,)), np.sin,
                      r"\sin", "sin")
 COS = elementwise_op("cos", sympy.cos, lambda x, y: neg(Node(SIN, (x,))), np.cos, r"\cos", "cos")
@@ -97,6 +129,38 @@ ABS = elementwise_op("abs", sympy.Abs, lambda x, y: Node(SIGN_OP, (x,)), np.abs,
                      "away0", wrap="abs")
 
 exp, log, sqrt, tanh, sigmoid = map(_apply, (EXP, LOG, SQRT, TANH, SIGMOID_OP))
+
+
+@rule(LOG, "log-softplus")
+def _log_softplus(n):  # log(1 + exp(t)) = softplus(t): its derivatives are then σ(t), σ(1 - σ)
+    from ..algebra import terms
+
+    t = terms(n.args[0])
+    if len(t) != 2 or t.get(()) != 1:
+        return None
+    (m, c), = [(m, c) for m, c in t.items() if m]
+    if c != 1 or len(m) != 1 or m[0][1] != 1 or m[0][0].op is not EXP:
+        return None
+    e = m[0][0]
+    return Node(SOFTPLUS_OP, (e.args[0],)) if e.shape == n.shape else None
+
+
+@rule(SIGMOID_OP, "sigmoid-odd")
+def _sigmoid_odd(n):  # σ(-t) = 1 - σ(t): no negated arguments, so σ(-z)(1 - σ(-z)) = σ(z)(1 - σ(z))
+    from ..algebra import from_sympy, rebuild, terms, to_sympy
+
+    a = n.args[0]
+    if a.ndim == 0:
+        e = to_sympy(a)
+        if not e.could_extract_minus_sign():
+            return None
+        t = from_sympy(-e)
+    else:
+        ts = terms(a)
+        if len(ts) != 1 or not next(iter(ts.values())).could_extract_minus_sign():
+            return None
+        t = rebuild({m: -c for m, c in ts.items()}, a.shape)
+    return sub(1, Node(SIGMOID_OP, (t,)))
 relu, softplus, sin, cos, abs_ = map(_apply, (RELU_OP, SOFTPLUS_OP, SIN, COS, ABS))
 step, sign = _apply(STEP_OP), _apply(SIGN_OP)
 
@@ -159,8 +223,20 @@ def _user_op(name: str, body: sympy.Expr) -> Op:
         out = numpy_fn(v)
         return np.broadcast_to(np.asarray(out, float), np.shape(v)).copy()
 
+    def code(n: Node, a, B):
+        """The definition in symgrad's own ops, whose code forms every backend has."""
+        from ..algebra import from_sympy
+
+        try:
+            return from_sympy(body, {X: n.args[0]})
+        except UnsupportedError:
+            raise UnsupportedError(
+                f"cannot generate code for {name}(x) = {body}: symgrad has no operator for "
+                "part of it"
+            ) from None
+
     latex = rf"\operatorname{{{name}}}" if len(name) > 1 else name
-    return elementwise_op(name, fn, deriv, np_fn, latex, name, definition=body)
+    return elementwise_op(name, fn, deriv, np_fn, latex, name, definition=body, code=code)
 
 
 BY_SYMPY[sympy.sign] = SIGN_OP

@@ -39,7 +39,67 @@ def _vjp_matmul(n, g, needs):
 def _print_matmul(n, P):
     a, b = n.args
     left = P.transpose(a)[0] if a.ndim == 1 else P.arg(a, PROD)
+    if b.op is n.op and b.ndim == 1 and b.args[0].ndim == 1:
+        # yᵀ B prints as a row; on the right it is the column Bᵀ y (x^T y^T B would misread).
+        b = matmul(transpose(b.args[1]), b.args[0])
     return P.juxt(left, P.arg(b, PROD)), PROD
+
+
+def _inverse_of(h):
+    """(A, transposed) when h is an inverse A⁻¹ or A⁻ᵀ that nothing else needs, else None."""
+    from .shape import T
+
+    t = h.node.op is T
+    inner = h.args[0] if t else h
+    if inner.node.op is not INV or h.shared or inner.shared:
+        return None
+    return inner.args[0], t
+
+
+def _code_matmul(n, args, B):
+    """x @ y, as an expert writes it: identities vanish, ones vectors are sums or
+    broadcasts, diag(v) A is v[:, None] * A, and inv(A) @ B is solve(A, B)."""
+    from .arith import MUL_OP
+    from .reduce import sum_
+    from .shape import broadcast_to, reshape
+
+    x, y = args
+    a, b = n.args
+    if a.op is core.EYE:
+        return b
+    if b.op is core.EYE:
+        return a
+    for s, other in ((a, b), (b, a)):  # (s I) B = s B
+        if s.op is MUL_OP and any(e.op is core.EYE for e in s.args):
+            scalar = [e for e in s.args if e.op is not core.EYE]
+            if scalar and scalar[0].ndim == 0:
+                return mul(scalar[0], other)
+    for rule_ in (_mm_zero, _mm_ones, _mm_ones_sum, _mm_ones_bcast):
+        r = rule_(n)
+        if r is not None:
+            return r
+    if a.op is core.ONES:  # 1_m 1_nᵀ G: the column sums, broadcast down m rows
+        return broadcast_to(sum_(b, 0, keepdims=b.ndim == 2), n.shape)
+    if b.op is core.ONES:
+        return broadcast_to(sum_(a, a.ndim - 1, keepdims=a.ndim == 2), n.shape)
+    if a.op is DIAG and a.args[0].ndim == 1:  # rows scaled: v[:, None] * B
+        v = a.args[0]
+        return mul(reshape(v, (v.shape[0], 1)) if b.ndim == 2 else v, b)
+    if b.op is DIAG and b.args[0].ndim == 1:  # columns scaled: A * v
+        return mul(a, b.args[0])
+    solve = B.linalg("solve")
+    inv_left = _inverse_of(x)
+    if inv_left:  # A⁻¹ y = solve(A, y); A⁻ᵀ y = solve(Aᵀ, y)
+        A, t = inv_left
+        return B.code(f"{solve}({B.arg(transpose(A.node)) if t else A}, {y})", hint="solve_{1}")
+    inv_right = _inverse_of(y)
+    if inv_right:  # x A⁻¹ = (A⁻ᵀ xᵀ)ᵀ = solve(Aᵀ, xᵀ)ᵀ
+        A, t = inv_right
+        lhs = A if t else B.arg(transpose(A.node))
+        if x.ndim == 1:
+            return B.code(f"{solve}({lhs}, {x})", hint="solve_{0}")
+        return B.code(f"{solve}({lhs}, {B.arg(transpose(a))}).T", hint="solve_{0}")
+    return B.code(f"{x.at(B.UNARY, (B.MATMUL,))} @ {y.at(B.UNARY)}", B.MATMUL, "{0}{1}")
 
 
 MATMUL = register(Op(
@@ -48,6 +108,7 @@ MATMUL = register(Op(
     cases=lambda: [(lambda a, b: matmul(a, b), [(sa, "any"), (sb, "any")]) for sa, sb in [
         ((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((3, 1), (1, 4)),
         ((1, 4), (4, 1))]],
+    code=_code_matmul,
 ))
 
 
@@ -103,6 +164,19 @@ def _mm_ones_bcast(n):  # b 1ᵀ and 1 cᵀ are broadcasts
     return None
 
 
+@rule(MATMUL, "matmul-sandwich")
+def _mm_sandwich(n):  # (Pᵀ D) P = Pᵀ (D P): one association, so Pᵀ D P reads as symmetric
+    from .shape import T
+
+    a, c = n.args
+    if a.op is not MATMUL or c.ndim != 2 or a.args[0].ndim != 2 or a.args[1].ndim != 2:
+        return None
+    p, d = a.args
+    if (p.op is T and p.args[0] is c) or (c.op is T and c.args[0] is p):
+        return matmul(p, matmul(d, c))
+    return None
+
+
 # ---- outer ---------------------------------------------------------------------------------
 def _outer_shape(args, params):
     a, b = args
@@ -121,6 +195,7 @@ OUTER = register(Op(
     vjp=lambda n, g, needs: (matmul(g, n.args[1]), matmul(transpose(g), n.args[0])),
     print=_print_outer, numpy=lambda n, vals, sizes: np.outer(vals[0], vals[1]),
     cases=lambda: [(lambda a, b: outer(a, b), [((3,), "any"), ((4,), "any")])],
+    code=lambda n, a, B: B.code(f"{B.fn('outer')}({a[0]}, {a[1]})", hint="{0}{1}T"),
 ))
 
 
@@ -153,11 +228,22 @@ def _print_trace(n, P):
     return P.func(P.tok("tr"), P.arg(n.args[0], 0)), ATOM
 
 
+def _code_trace(n, args, B):
+    """tr(A B) = sum(A ⊙ Bᵀ): O(n²) instead of the product's O(n³)."""
+    from .reduce import sum_
+
+    a = n.args[0]
+    if a.op is MATMUL and a.args[0].ndim == 2 and not args[0].shared:
+        return sum_(mul(a.args[0], transpose(a.args[1])))
+    return f"{B.fn('trace')}({args[0]})"
+
+
 TRACE = register(Op(
     "trace", shape=_square("trace"),
     vjp=lambda n, g, needs: (mul(g, core.eye(n.args[0].shape[0])),),
     print=_print_trace, numpy=lambda n, vals, sizes: np.trace(vals[0]), linear=True,
     cases=_square_cases(lambda a: trace(a), "any"),
+    code=_code_trace,
 ))
 
 
@@ -193,6 +279,7 @@ INV = register(Op(
     vjp=_vjp_inv, print=lambda n, P: P.inverse(n.args[0], transposed=False),
     numpy=lambda n, vals, sizes: np.linalg.inv(vals[0]),
     cases=_square_cases(lambda a: inv(a), "invertible"),
+    code=lambda n, a, B: B.code(f"{B.linalg('inv')}({a[0]})", hint="inv_{0}"),
 ))
 
 
@@ -220,6 +307,7 @@ DET = register(Op(
     print=lambda n, P: (P.func(P.tok("det"), P.arg(n.args[0], 0)), ATOM),
     numpy=lambda n, vals, sizes: np.linalg.det(vals[0]),
     cases=_square_cases(lambda a: det(a), "invertible"),
+    code=lambda n, a, B: B.code(f"{B.linalg('det')}({a[0]})", hint="det_{0}"),
 ))
 
 
@@ -228,12 +316,23 @@ def _np_logdet(v):
     return np.where(sign > 0, ld, np.nan)
 
 
+def _code_logdet(n, a, B):
+    """slogdet, never log(det): det overflows long before log det does."""
+    native = B.native("logdet", a[0])
+    if native:
+        return native
+    sign, logabsdet = B.let(f"{B.linalg('slogdet')}({a[0]})", ("sign_{0}", "logabsdet_{0}"))
+    return B.code(f"{B.fn('where')}({sign.at(B.ADD)} > 0, {logabsdet}, {B.fn('nan')})",
+                  hint="logdet_{0}")
+
+
 LOGDET = register(Op(
     "logdet", shape=_square("logdet"),
     vjp=lambda n, g, needs: (mul(g, transpose(inv(n.args[0]))),),
     print=lambda n, P: (P.func(P.tok("logdet"), P.arg(n.args[0], 0)), ATOM),
     numpy=lambda n, vals, sizes: _np_logdet(vals[0]),
     cases=_square_cases(lambda a: logdet(a), "posdet"),
+    code=_code_logdet,
 ))
 
 
@@ -261,6 +360,7 @@ DIAG = register(Op(
     print=lambda n, P: (P.func(P.tok("diag"), P.arg(n.args[0], 0)), ATOM),
     numpy=lambda n, vals, sizes: np.diag(vals[0]), linear=True,
     cases=lambda: [(lambda a: diag(a), [((3,), "any")]), (lambda a: diag(a), [((3, 3), "any")])],
+    code=lambda n, a, B: B.code(f"{B.fn('diag')}({a[0]})", hint="diag_{0}"),
 ))
 
 
@@ -283,6 +383,7 @@ NORM = register(Op(
     print=lambda n, P: P.norm(n.args[0]),
     numpy=lambda n, vals, sizes: np.sqrt(np.sum(vals[0] * vals[0])),
     cases=lambda: [(lambda a: norm(a), [(s, "nonzero")]) for s in [(4,), (3, 4), (3, 1)]],
+    code=lambda n, a, B: B.code(f"{B.linalg('norm')}({a[0]})", hint="norm_{0}"),
 ))
 
 

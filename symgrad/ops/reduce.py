@@ -76,6 +76,11 @@ def _sum_explicit(n: Node) -> Node:
     return reshape(out, n.shape)
 
 
+def _code_sum(n, a, B):
+    axes, keepdims = n.params
+    return B.code(B.reduce(a[0], "sum", axes, keepdims, a[0].ndim), hint="sum_{0}")
+
+
 SUM = register(Op(
     "sum", shape=_red_shape,
     vjp=lambda n, g, needs: (_spread(g, n.args[0], n.params[0]),),
@@ -84,6 +89,7 @@ SUM = register(Op(
     explicit=_sum_explicit, linear=True,
     cases=lambda: [(lambda a, ax=ax, kd=kd: sum_(a, ax, kd), [(s, "any")])
                    for s, ax in AXIS_CASES for kd in (False, True)],
+    code=_code_sum,
 ))
 
 
@@ -174,6 +180,26 @@ def _print_reduction(latex: str, uni: str):
     return pr
 
 
+def _shifted(x, axes, B):
+    """m = max(x) over the axes (kept), and exp(x - m): every exponent <= 0, no overflow."""
+    m = B.let(B.reduce(x, "max", axes, True, x.ndim), "max_{0}")
+    return m, B.let(f"{B.fn('exp')}({x.at(B.ADD)} - {m.at(B.ADD + 1)})", "exp_{0}")
+
+
+def _code_lse(n, a, B):
+    axes, keepdims = n.params
+    x = a[0]
+    native = B.native("logsumexp", x, axes, keepdims)
+    if native:
+        return native
+    m, e = _shifted(x, axes, B)
+    if keepdims:  # the sum is the softmax's denominator too
+        s = B.let(B.reduce(e, "sum", axes, True, x.ndim), "sum_{0}")
+        return B.code(f"{B.fn('log')}({s}) + {m.at(B.ADD + 1)}", B.ADD, "logsumexp_{0}")
+    s = B.reduce(e, "sum", axes, False, x.ndim)
+    return B.code(f"{B.fn('log')}({s}) + {B.squeeze(m, axes)}", B.ADD, "logsumexp_{0}")
+
+
 LSE = register(Op(
     "logsumexp", shape=_red_shape,
     vjp=lambda n, g, needs: (mul(_spread(g, n.args[0], n.params[0]),
@@ -181,6 +207,7 @@ LSE = register(Op(
     print=_print_reduction(r"\operatorname{logsumexp}", "logsumexp"),
     numpy=lambda n, vals, sizes: _np_lse(vals[0], n.params[0], n.params[1]),
     cases=lambda: [(lambda a, ax=ax: logsumexp(a, ax), [(s, "any")]) for s, ax in AXIS_CASES],
+    code=_code_lse,
 ))
 
 
@@ -196,7 +223,20 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Node:
 def _vjp_softmax(n, g, needs):
     s = n
     sg = mul(s, g)
-    return (sub(sg, mul(s, sum_(sg, n.params[0], keepdims=True))),)
+    # Over every axis the sum is a scalar (keepdims would leave a (1,) block to broadcast).
+    keep = len(n.params[0]) < n.ndim
+    return (sub(sg, mul(s, sum_(sg, n.params[0], keepdims=keep))),)
+
+
+def _code_softmax(n, a, B):
+    axes = n.params[0]
+    x = a[0]
+    native = B.native("softmax", x, axes)
+    if native:
+        return native
+    _, e = _shifted(x, axes, B)
+    s = B.let(B.reduce(e, "sum", axes, True, x.ndim), "sum_{0}")
+    return B.code(f"{e.at(B.MUL)} / {s.at(B.MUL + 1)}", B.MUL, "softmax_{0}")
 
 
 SOFTMAX = register(Op(
@@ -206,6 +246,7 @@ SOFTMAX = register(Op(
     numpy=lambda n, vals, sizes: _np_softmax(vals[0], n.params[0]),
     cases=lambda: [(lambda a, ax=ax: softmax(a, ax), [(s, "any")])
                    for s, ax in AXIS_CASES if ax is not None or len(s) == 1],
+    code=_code_softmax,
 ))
 
 

@@ -16,6 +16,15 @@ from . import core
 
 
 # ---- transpose -----------------------------------------------------------------------------
+def _code_t(n, a, B):
+    """A view: W.T. (Wᵀ)ᵀ is W; transposed constants are constants (1ᵀ is ones, Iᵀ is I)."""
+    for rule_ in (_tt, _t_const):
+        out = rule_(n)
+        if out is not None:
+            return out
+    return B.code(f"{a[0].at(B.ATOM)}.T", hint="{0}T", view=True)
+
+
 def _t_shape(args, params):
     (a,) = args
     return a.shape[::-1]
@@ -34,6 +43,7 @@ T = register(
         numpy=lambda n, vals, sizes: np.swapaxes(vals[0], -1, -2),
         linear=True,
         cases=lambda: [(lambda a: transpose(a), [(s, "any")]) for s in [(3, 4), (1, 4), (3, 1)]],
+        code=lambda n, a, B: _code_t(n, a, B),
     )
 )
 
@@ -76,6 +86,79 @@ def _t_const(n):
     return None
 
 
+def is_symmetric_expr(a: Node) -> bool:
+    """Structurally symmetric: a declared symmetric S, diag(v), and inverses, elementwise
+    functions, sums and Hadamard products of symmetric matrices (scalars mixed in)."""
+    from .arith import ADD_OP, DIV_OP, MUL_OP, NEG_OP, SUB_OP
+    from .linalg import DIAG, INV
+
+    closed = (INV, ADD_OP, SUB_OP, MUL_OP, DIV_OP, NEG_OP)  # symmetric args, symmetric result
+    stack = [a]
+    while stack:
+        e = stack.pop()
+        if e.ndim == 0 or core.is_symmetric(e) or e.op is core.EYE:
+            continue
+        if e.op is DIAG and e.args[0].ndim == 1:
+            continue
+        if e.ndim == 2 and (e.op in closed or e.op.sympy is not None):
+            stack += list(e.args)
+            continue
+        return False
+    return True
+
+
+@rule(T, "transpose-symmetric")
+def _t_sym(n):  # Sᵀ = S for a declared symmetric S, diag(v)ᵀ = diag(v), (S⁻¹)ᵀ = S⁻¹, ...
+    a = n.args[0]
+    if is_symmetric_expr(a):
+        return a
+    if a.op is RESHAPE and 1 in a.shape:  # (vᵀ)ᵀ: a row or column turned over is a reshape
+        return reshape(a.args[0], n.shape)
+    return None
+
+
+def _transposes(e: Node) -> int:
+    from ..node import topo
+
+    return sum(1 for m in topo(e) if m.op is T)
+
+
+@rule(T, "transpose-sum")
+def _t_sum(n):
+    """(A + B)ᵀ = Aᵀ + Bᵀ when that leaves fewer transposes: (A + Aᵀ)ᵀ = A + Aᵀ,
+    (diag(y) + Aᵀ)ᵀ = diag(y) + A, but (X W + b)ᵀ stays. The transposed terms come out
+    simplified and sorted (positive first), so a symmetric sum is a fixed point: simplify(Hᵀ)
+    is H for the Hessians of symgrad.jacobian."""
+    from ..simplify import simplify
+    from .arith import ADD_OP, SUB_OP, add, neg, sub
+
+    a = n.args[0]
+    if a.op is not ADD_OP and a.op is not SUB_OP:
+        return None
+    old, terms, stack = [], [], [(1, a)]
+    while stack:
+        sign, e = stack.pop()
+        if e.op is ADD_OP or e.op is SUB_OP:
+            stack += [(sign, e.args[0]), (sign if e.op is ADD_OP else -sign, e.args[1])]
+            continue
+        old.append((sign, e))
+        if e.ndim == 1:  # broadcast along rows, 1 xᵀ: transposed, x 1ᵀ
+            col = reshape(e, (e.shape[0], 1))
+            terms.append((sign, broadcast_to(col, n.shape)))
+        else:
+            terms.append((sign, simplify(transpose(e))))
+
+    def key(t):
+        return (-t[0], t[1].sort_key)
+
+    terms.sort(key=key)
+    out = terms[0][1] if terms[0][0] > 0 else neg(terms[0][1])
+    for sign, t in terms[1:]:
+        out = add(out, t) if sign > 0 else sub(out, t)
+    symmetric = sorted(old, key=key) == terms  # the same terms: the sum is its own transpose
+    return out if symmetric or _transposes(out) < _transposes(n) else None
+
+
 # ---- reshape: only inserting or removing unit axes (keepdims, rows from 1-D vectors) ---------
 def _rs_shape(args, params):
     (a,) = args
@@ -97,6 +180,32 @@ def _print_rs(n, P):
     return P.fmt(a)
 
 
+def _code_reshape(n, a, B):
+    """Unit axes come and go by indexing, a view: v[:, None], x[:, 0], x[0]."""
+    (x,) = a
+    src, dst = x.shape, n.shape
+    idx, i = [], 0
+    if len(src) < len(dst):  # insert axes: match src's axes left to right, None elsewhere
+        for s in dst:
+            if i < len(src) and src[i] == s:
+                idx.append(":")
+                i += 1
+            else:
+                idx.append("None")
+    else:  # drop unit axes (index 0)
+        for s in src:
+            if i < len(dst) and dst[i] == s and len(src) - len(idx) > len(dst) - i - 1:
+                idx.append(":")
+                i += 1
+            else:
+                idx.append("0")
+    if x.ndim == 0 or len(src) == len(dst) or i != min(len(src), len(dst)):
+        return f"{B.fn('reshape')}({x}, {B.shape(dst)})"
+    while idx and idx[-1] == ":":
+        idx.pop()
+    return B.code(f"{x.at(B.ATOM)}[{', '.join(idx)}]", view=True, hint="{0}")
+
+
 RESHAPE = register(
     Op(
         "reshape",
@@ -111,6 +220,7 @@ RESHAPE = register(
             (lambda a: reshape(a, ()), [((1, 1), "any")]),
             (lambda a: reshape(a, (3, 1)), [((3,), "any")]),
         ],
+        code=_code_reshape,
     )
 )
 
@@ -191,6 +301,9 @@ BROADCAST = register(
         explicit=lambda n: explicit_broadcast(n.args[0], n.shape),
         linear=True,
         cases=_bcast_cases,
+        # A view; operands of elementwise ops skip it (implicit_operands).
+        code=lambda n, a, B: B.code(f"{B.fn('broadcast_to')}({a[0]}, {B.shape(n.shape)})",
+                                    hint="{0}", view=True),
     )
 )
 
@@ -204,6 +317,7 @@ SUM_TO = register(
         explicit=lambda n: _sum_to_as_sum(n),
         linear=True,
         cases=_sum_cases,
+        code=lambda n, a, B: _sum_to_as_sum(n),  # G.sum(axis=0): the sum it is
     )
 )
 
@@ -265,6 +379,30 @@ def _bt_const(n):
     if a.op is BROADCAST or prepends_unit_axes(a):
         return broadcast_to(a.args[0], n.shape)
     return None
+
+
+def implicit_operands(n: Node, args: list, B) -> list:
+    """Operands of an elementwise op with broadcasts left to NumPy broadcasting, as an expert
+    writes them: `H + b`, not `H + np.broadcast_to(b, (N, h))`; 1 for a block of ones."""
+    from ..shapes import broadcast_shapes
+
+    out = list(args)
+    for i, a in enumerate(args):
+        cand = a
+        while cand.node is not None and (cand.node.op is BROADCAST
+                                         or prepends_unit_axes(cand.node)):
+            cand = cand.args[0]
+        if cand.node is not None and cand.node.op in (core.ONES, core.ZEROS):
+            cand = B.const("1" if cand.node.op is core.ONES else "0")
+        if cand is a:
+            continue
+        trial = out[:i] + [cand] + out[i + 1:]
+        shape: Shape = ()
+        for t in trial:
+            shape = broadcast_shapes(shape, t.shape)
+        if shape == n.shape:
+            out = trial
+    return out
 
 
 def explicit_broadcast(x: Node, shape: Shape) -> Node:

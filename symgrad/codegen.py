@@ -1,0 +1,725 @@
+"""Generated code: straight-line NumPy, PyTorch or JAX source from expression DAGs.
+
+`codegen(exprs, args)` returns the source of one Python function; `lambdify` compiles it.
+Each op writes its own code (`Op.code`, beside its other rules in symgrad/ops/); this module
+only schedules the DAG and never branches on op names. A code form gets the node, handles
+to its arguments and the backend emitter `B`, and returns a Python expression, or an
+equivalent Node to generate instead: that is how an op states the peepholes an expert
+applies (`G @ 1` is `G.sum(axis=1)`, `diag(v) A` is `v[:, None] * A`, `log softmax` is
+`z - logsumexp(z)`).
+
+Scheduling works in two passes. The plan pass calls every code form once, with argument
+handles that print as placeholders; a form that looks through an argument (`inv(A) @ B`
+becomes `solve(A, B)`) simply never prints it, so the argument is dead unless someone else
+needs it. The render pass then counts the live references: a node used once is written inline
+in its consumer, a node used more than once (or named by the user, or long) gets one line
+and a name saying what it is, and cheap views (`W.T`, `v[:, None]`) are repeated freely.
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import keyword
+import linecache
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from .errors import SymgradError, UnsupportedError
+from .node import Node, describe, topo
+from .ops import core
+
+# Python operator precedences (higher binds tighter). MATMUL parses as MUL but is printed
+# parenthesized next to * and / for the reader; FRAC is a size-dependent fraction 2/(N*c),
+# parenthesized as a factor.
+CMP, ADD, FRAC, MATMUL, MUL, UNARY, POW, ATOM = 30, 40, 45, 49, 50, 60, 70, 100
+
+MAX_INLINE = 72  # an expression longer than this gets a line of its own
+_PH = re.compile("\x01(\\d+):(\\d+):([\\d,]*)\x02")
+
+
+# ---- backends ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Backend:
+    """The spellings that differ between NumPy, PyTorch and JAX."""
+
+    name: str
+    module: str  # the alias array functions hang off: np, torch, jnp
+    imports: tuple[tuple[str, str], ...]  # (prefix used in code, import line)
+    axis_kw: str  # axis / dim
+    keep_kw: str  # keepdims / keepdim
+    renames: dict[str, str] = field(default_factory=dict)  # functions named differently
+    # Optional native spellings of whole operations: key -> (emitter, *arg handles) -> text.
+    natives: dict[str, Callable[..., str]] = field(default_factory=dict)
+    literal: str = "{0}"  # a number where a function needs an array (torch.exp needs a tensor)
+    default_dtype: str = "float"
+
+
+def _torch_softplus(B, x):  # log(1 + e^x) without overflow
+    return B.code(f"torch.relu({x}) + torch.log1p(torch.exp(-torch.abs({x})))", ADD)
+
+
+NUMPY = Backend("numpy", "np", (("np.", "import numpy as np"),), "axis", "keepdims")
+TORCH = Backend(
+    "torch", "torch", (("torch.", "import torch"),), "dim", "keepdim",
+    renames={"max": "amax"},
+    natives={
+        "sigmoid": lambda B, x: f"torch.sigmoid({x})",
+        "relu": lambda B, x: f"torch.relu({x})",
+        "softplus": _torch_softplus,
+        "step": lambda B, x: f"({x.at(ADD)} > 0).to({x.at(ATOM)}.dtype)",
+        "logdet": lambda B, x: f"torch.logdet({x})",  # NaN where det <= 0, as symgrad's
+        "logsumexp": lambda B, x, axes, kd: (  # max-shifted inside torch
+            f"torch.logsumexp({x}, dim={B.axes(axes)}{', keepdim=True' if kd else ''})"),
+        "softmax": lambda B, x, axes: f"torch.softmax({x}, dim={axes[0]})" if len(
+            axes) == 1 else None,
+    },
+    literal="torch.as_tensor({0}, dtype={dtype})",
+    default_dtype="torch.float64",
+)
+JAX = Backend(
+    "jax", "jnp", (("jnp.", "import jax.numpy as jnp"), ("jax.", "import jax")),
+    "axis", "keepdims",
+    natives={
+        "sigmoid": lambda B, x: f"jax.nn.sigmoid({x})",
+        "relu": lambda B, x: f"jax.nn.relu({x})",
+        "softplus": lambda B, x: f"jax.nn.softplus({x})",
+        "logsumexp": lambda B, x, axes, kd: (
+            f"jax.nn.logsumexp({x}, axis={B.axes(axes)}{', keepdims=True' if kd else ''})"),
+        "softmax": lambda B, x, axes: f"jax.nn.softmax({x}, axis={B.axes(axes)})",
+    },
+)
+BACKENDS: dict[str, Backend] = {b.name: b for b in (NUMPY, TORCH, JAX)}
+
+
+# ---- what code forms see ---------------------------------------------------------------------
+@dataclass
+class Code:
+    """A code form's result: a Python expression and how to schedule it."""
+
+    text: str
+    prec: int = ATOM
+    hint: str | None = None  # a name for its line: "{0}{1}" formats the arguments' names
+    view: bool = False  # cheap (a view of its argument): may be repeated instead of named
+    line: bool = False  # always give it a line (user-named intermediates)
+    literal: bool = False  # a number: written where used (torch wraps it where a tensor is due)
+
+
+class Arg:
+    """A handle on a value in generated code; prints as a placeholder until rendering."""
+
+    __slots__ = ("_gen", "key", "node")
+
+    def __init__(self, gen: _Generator, key: int, node: Node | None) -> None:
+        self._gen, self.key, self.node = gen, key, node
+
+    def at(self, prec: int, ok: tuple[int, ...] = ()) -> str:
+        """The value as an operand needing precedence `prec` (parenthesized below it)."""
+        return f"\x01{self.key}:{prec}:{','.join(map(str, ok))}\x02"
+
+    def __str__(self) -> str:  # a function argument: never parenthesized
+        return self.at(0)
+
+    __format__ = lambda self, spec: str(self)  # noqa: E731 -- f"{arg}" is str(arg)
+
+    @property
+    def args(self) -> list[Arg]:
+        """Handles on this node's own arguments (for peepholes that look through it)."""
+        return [self._gen.handle(a) for a in self.node.args]
+
+    @property
+    def shared(self) -> bool:
+        """Does anything else use this value (another consumer, or an output)?"""
+        return self._gen.parents[self.node] > 1
+
+    @property
+    def shape(self) -> tuple:
+        return self.node.shape if self.node is not None else ()
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+class Emitter:
+    """The backend as the ops' code forms see it: spellings, sizes, temporaries."""
+
+    CMP, ADD, FRAC, MATMUL, MUL, UNARY, POW, ATOM = CMP, ADD, FRAC, MATMUL, MUL, UNARY, POW, ATOM
+
+    def __init__(self, backend: Backend, gen: _Generator) -> None:
+        self.backend, self._gen = backend, gen
+        self.name, self.m = backend.name, backend.module
+
+    def fn(self, name: str) -> str:
+        """A function of the array module: np.exp, torch.amax, jnp.trace."""
+        return f"{self.m}.{self.backend.renames.get(name, name)}"
+
+    def linalg(self, name: str) -> str:
+        return f"{self.m}.linalg.{name}"
+
+    def native(self, key: str, *args: Arg) -> str | Code | None:
+        """The backend's own spelling of an operation, if it has one."""
+        f = self.backend.natives.get(key)
+        return f(self, *args) if f else None
+
+    def axes(self, axes: Sequence[int]) -> str:
+        return str(axes[0]) if len(axes) == 1 else "(" + ", ".join(map(str, axes)) + ")"
+
+    def reduce(self, x: Arg | str, method: str, axes: Sequence[int], keepdims: bool,
+               ndim: int) -> str:
+        """x.sum(axis=1), x.amax(dim=0, keepdim=True): a reduction as a method call."""
+        base = x.at(ATOM) if isinstance(x, Arg) else x
+        meth = self.backend.renames.get(method, method)
+        if len(axes) == ndim and not keepdims:
+            return f"{base}.{meth}()"
+        kw = f"{self.backend.axis_kw}={self.axes(axes)}"
+        if keepdims:
+            kw += f", {self.backend.keep_kw}=True"
+        return f"{base}.{meth}({kw})"
+
+    def squeeze(self, x: Arg, axes: Sequence[int]) -> str:
+        return f"{x.at(ATOM)}.squeeze({self.backend.axis_kw}={self.axes(axes)})"
+
+    def size(self, s) -> str:
+        return self._gen.size_text(s)[0]
+
+    def shape(self, shape: Sequence) -> str:
+        parts = [self.size(s) for s in shape]
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+    def dtype(self) -> str:
+        """The name of the dtype of the arguments (bound at the top when used)."""
+        return self._gen.use_dtype()
+
+    def create(self, kind: str, shape: Sequence) -> str:
+        """np.zeros((n, m), dtype=dtype), np.eye(n, dtype=dtype): only where needed."""
+        size = self.size(shape[0]) if kind == "eye" else self.shape(shape)
+        return f"{self.fn(kind)}({size}, dtype={self.dtype()})"
+
+    def code(self, text: str, prec: int = ATOM, hint: str | None = None, view: bool = False,
+             line: bool = False) -> Code:
+        return Code(text, prec, hint, view, line)
+
+    def number(self, value) -> Code:
+        """A number (possibly size-dependent, as 2/(N*c)) as a Python literal."""
+        text, prec = self._gen.size_text(value)
+        return Code(text, prec, literal=True)
+
+    def let(self, text: str, hint: str | tuple[str, ...]) -> Arg | tuple[Arg, ...]:
+        """A temporary line before the current op's (a max to shift by, a slogdet pair)."""
+        return self._gen.let(text, hint)
+
+    def const(self, text: str, prec: int = ATOM) -> Arg:
+        """A number written into the code (an implicit broadcast of ones becomes 1)."""
+        return self._gen.const(text, prec)
+
+    def arg(self, node: Node) -> Arg:
+        """A handle on another node's value, generated by its own code form (Bᵀ of a view
+        Bᵀ is B again)."""
+        return self._gen.handle(node)
+
+
+# ---- the generator -------------------------------------------------------------------------------
+@dataclass
+class _Entity:
+    key: int
+    node: Node | None = None
+    text: str = ""  # template with placeholders
+    prec: int = ATOM
+    hint: str | None = None
+    view: bool = False
+    line: bool = False
+    kind: str = "op"  # op | param | literal | let | part
+    const: bool = False  # a scalar computed from numbers only: a Python number in the code
+    alias: int | None = None  # generate this entity instead
+    lets: list[int] = field(default_factory=list)
+    targets: tuple[str, ...] = ()  # names of a tuple let
+    names: list[str] = field(default_factory=list)  # a let's names, once rendered
+    part_of: int | None = None  # a tuple let's component: (let key, index)
+    index: int = 0
+
+
+class _SizePrinter(PythonCodePrinter):
+    def _print_Float(self, expr):  # full precision (SymPy prints 15 digits)
+        return repr(float(expr))
+
+
+class _Generator:
+    def __init__(self, exprs: list[Node], args: list[Node], backend: Backend, name: str,
+                 names: Sequence[str] | None, single: bool) -> None:
+        self.exprs, self.args, self.backend, self.single = exprs, args, backend, single
+        self.B = Emitter(backend, self)
+        self.ents: list[_Entity] = []
+        self.key_of: dict[Node, int] = {}
+        self.taken: set[str] = {"np", "torch", "jnp", "jax", "math", "_"}
+        self.fname = self._identifier(name, "function name")
+        self.taken.add(self.fname)
+        self.dtype_name: str | None = None
+        self.owner_lets: list[int] | None = None
+        self.let_of: dict[tuple, tuple[int, Any]] = {}
+        self.sizes_used: set[sympy.Symbol] = set()
+        order = topo(exprs)
+        self.parents: Counter = Counter(a for n in order for a in set(n.args))
+        self.parents.update(exprs)
+        self.param_names = [self.alloc(_sanitize(a.params[0])) for a in args]
+        for a, pname in zip(args, self.param_names):
+            self._new(_Entity(0, a, pname, ATOM, kind="param"))
+        syms = sorted({s for n in order + args for s in _free_syms(n)}, key=str)
+        self.size_names = {s: self.alloc(_sanitize(str(s))) for s in syms}
+        self.names = list(names) if names is not None else None
+
+    # ---- naming --------------------------------------------------------------------------
+    def _identifier(self, name: str, what: str) -> str:
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise SymgradError(f"{what} must be a Python identifier, got {name!r}")
+        return name
+
+    def alloc(self, base: str) -> str:
+        base = _sanitize(base)
+        if base in _BUILTINS:  # sum_, not sum: never shadow a builtin
+            base += "_"
+        out, k = base, 2
+        while out in self.taken:
+            out, k = f"{base}_{k}", k + 1
+        self.taken.add(out)
+        return out
+
+    def use_dtype(self) -> str:
+        if self.dtype_name is None:
+            self.dtype_name = self.alloc("dtype")
+        return self.dtype_name
+
+    def size_text(self, s) -> tuple[str, int]:
+        """Python text of a size or a size-dependent number, with its precedence."""
+        e = sympy.sympify(s)
+        free = e.free_symbols
+        if not free:
+            if e.is_Integer:
+                return str(int(e)), (ATOM if e >= 0 else UNARY)
+            v = float(e)
+            return repr(v), (ATOM if v >= 0 else UNARY)
+        for sym in free:
+            if sym not in self.size_names:  # a size the DAG scan did not see: bind it too
+                self.size_names[sym] = self.alloc(_sanitize(str(sym)))
+        self.sizes_used |= free
+        text = _SizePrinter().doprint(e.xreplace(
+            {sym: sympy.Symbol(self.size_names[sym]) for sym in free}))
+        if e.is_Symbol:
+            return text, ATOM
+        if e.is_Mul and not e.could_extract_minus_sign():
+            return text, FRAC
+        return text, ADD - 1 if e.is_Add else CMP
+
+    # ---- planning ------------------------------------------------------------------------
+    def _new(self, ent: _Entity) -> _Entity:
+        ent.key = len(self.ents)
+        self.ents.append(ent)
+        if ent.node is not None and ent.kind in ("op", "param", "literal"):
+            self.key_of.setdefault(ent.node, ent.key)
+        return ent
+
+    def handle(self, n: Node) -> Arg:
+        if n not in self.key_of:
+            self.plan(n)
+        return Arg(self, self.key_of[n], n)
+
+    def let(self, text: str, hint) -> Arg | tuple[Arg, ...]:
+        if self.owner_lets is None:
+            raise SymgradError("internal error: let() outside a code form")
+        seen = self.let_of.get((text, hint))
+        if seen is not None:  # the same temporary for another op (softmax and logsumexp of z)
+            self.owner_lets.append(seen[0])
+            return seen[1]
+        out = self._let(text, hint)
+        self.let_of[(text, hint)] = (self.owner_lets[-1], out)
+        return out
+
+    def _let(self, text: str, hint) -> Arg | tuple[Arg, ...]:
+        if isinstance(hint, tuple):
+            ent = self._new(_Entity(0, None, text, kind="let", targets=hint))
+            self.owner_lets.append(ent.key)
+            parts = [self._new(_Entity(0, None, kind="part", part_of=ent.key, index=i))
+                     for i in range(len(hint))]
+            return tuple(Arg(self, p.key, None) for p in parts)
+        ent = self._new(_Entity(0, None, text, kind="let", targets=(hint,)))
+        self.owner_lets.append(ent.key)
+        return Arg(self, ent.key, None)
+
+    def const(self, text: str, prec: int) -> Arg:
+        ent = self._new(_Entity(0, None, text, prec, kind="literal", const=True))
+        return Arg(self, ent.key, None)
+
+    def plan(self, root: Node) -> None:
+        for n in topo(root):
+            if n in self.key_of:
+                continue
+            if n.op is core.VAR:  # every variable is a parameter (checked up front)
+                raise SymgradError(f"internal error: variable {n.params[0]} is not an argument")
+            if n.op.code is None:
+                raise UnsupportedError(
+                    f"operator {n.op.name!r} has no code form (Op.code), so symgrad cannot "
+                    f"generate code for {describe(n)}"
+                )
+            handles = [self.handle(a) for a in n.args]
+            finals = tuple(self.resolve(h.key).node for h in handles)
+            if finals != n.args:  # an argument is generated as another node: so is n
+                self._alias(n, Node(n.op, finals, n.params), [])
+                continue
+            saved, self.owner_lets = self.owner_lets, []
+            try:
+                out = n.op.code(n, handles, self.B)
+                lets = self.owner_lets
+            finally:
+                self.owner_lets = saved
+            if isinstance(out, Node):
+                self._alias(n, out, lets)
+                continue
+            if isinstance(out, str):
+                out = Code(out)
+            elif isinstance(out, tuple):
+                out = Code(*out)
+            hint = out.hint if out.hint is not None else (
+                f"{n.op.name}_{{0}}" if len(n.args) == 1 else n.op.name)
+            const = out.literal or (n.ndim == 0 and all(self.resolve(h.key).const
+                                                        for h in handles))
+            self._new(_Entity(0, n, out.text, out.prec, hint, out.view, out.line,
+                              kind="literal" if out.literal else "op", const=const,
+                              lets=lets))
+
+    def _alias(self, n: Node, out: Node, lets: list[int]) -> None:
+        """Generate `out` wherever n is used (the same value, cheaper or simpler code)."""
+        if out is n or out.shape != n.shape:
+            raise SymgradError(f"internal error: code for {n!r} rewrote it to {out!r}")
+        for a in set(out.args):  # the replacement's arguments gain a consumer
+            self.parents[a] += 1
+        self.parents[out] += self.parents[n]
+        target = self.handle(out).key
+        self._new(_Entity(0, n, alias=target, lets=lets))
+
+    # ---- rendering -----------------------------------------------------------------------
+    def resolve(self, key: int) -> _Entity:
+        e = self.ents[key]
+        while e.alias is not None:
+            e = self.ents[e.alias]
+        return e
+
+    def _refs(self, e: _Entity) -> list[int]:
+        if e.kind == "part":
+            return [e.part_of]
+        keys = [int(m.group(1)) for m in _PH.finditer(e.text)] + list(e.lets)
+        return [self.resolve(k).key for k in keys]
+
+    def generate(self) -> str:
+        roots = [self.handle(e).key for e in self.exprs]
+        roots = [self.resolve(k).key for k in roots]
+        count: Counter = Counter(roots)
+        live: set[int] = set()
+        stack = list(dict.fromkeys(roots))
+        live.update(stack)
+        while stack:
+            e = self.ents[stack.pop()]
+            for r in self._refs(e):
+                if self.ents[r].kind != "let":
+                    count[r] += 1
+                if r not in live:
+                    live.add(r)
+                    stack.append(r)
+
+        out_names = self._output_names(roots)
+        rendered: dict[int, tuple[str, int]] = {}
+        simple: dict[int, bool] = {}
+        labels: dict[int, str | None] = {}
+        lines: list[str] = []
+
+        def sub(m: re.Match, owner_simple: list[bool]) -> str:
+            k, need = int(m.group(1)), int(m.group(2))
+            ok = {int(x) for x in m.group(3).split(",") if x}
+            e = self.resolve(k)
+            text, prec = rendered[e.key]
+            owner_simple[0] &= simple[e.key]
+            if e.const and need == 0 and self.backend.literal != "{0}":
+                return self.backend.literal.format(text, dtype=self.use_dtype())
+            return f"({text})" if prec < need and prec not in ok else text
+
+        for e in self.ents:
+            if e.key not in live or e.alias is not None:
+                continue
+            if e.kind == "param":
+                rendered[e.key], simple[e.key], labels[e.key] = (e.text, ATOM), True, e.text
+                continue
+            if e.kind == "part":
+                let = self.ents[e.part_of]
+                rendered[e.key] = (let.names[e.index], ATOM)
+                simple[e.key], labels[e.key] = True, let.names[e.index]
+                continue
+            flag = [True]
+            text = _PH.sub(lambda m, f=flag: sub(m, f), e.text)
+            if e.kind == "literal":
+                rendered[e.key], simple[e.key], labels[e.key] = (text, e.prec), True, None
+                continue
+            if e.kind == "let":
+                e.names = [self.alloc(self._let_name(h, e, labels)) for h in e.targets]
+                lines.append(f"{', '.join(e.names)} = {text}")
+                rendered[e.key], simple[e.key] = (e.names[0], ATOM), True
+                labels[e.key] = e.names[0]
+                continue
+            is_root = e.key in out_names
+            reused = count[e.key] > 1 and not (e.view and flag[0])
+            if is_root or e.line or reused or len(text) > MAX_INLINE:
+                base = out_names.get(e.key) or self._label(e, labels) or "t"
+                name = self.alloc(base)
+                lines.append(f"{name} = {text}")
+                rendered[e.key], simple[e.key], labels[e.key] = (name, ATOM), True, name
+            else:
+                rendered[e.key], simple[e.key] = (text, e.prec), e.view and flag[0]
+                labels[e.key] = self._label(e, labels)
+
+        results = []
+        for r in roots:
+            flag = [True]
+            results.append(sub(_PH.match(Arg(self, r, None).at(0)), flag))
+        return self._assemble(lines, results)
+
+    def _label(self, e: _Entity, labels: dict) -> str | None:
+        """A name for e from its hint and its arguments' names: XW1, tanh_Z1, WT."""
+        if e.node is None or e.hint is None:
+            return None
+        arg_labels = []
+        for a in e.node.args:
+            k = self.key_of.get(a)
+            lab = labels.get(self.resolve(k).key) if k is not None else None
+            arg_labels.append(lab)
+        try:
+            text = e.hint.format(*arg_labels)
+        except (IndexError, KeyError):
+            return None
+        if "None" in text or len(text) > 16 or not text:
+            return e.node.op.name
+        return _sanitize(text)
+
+    def _let_name(self, hint: str, e: _Entity, labels: dict) -> str:
+        """A temporary's name: its hint, "{0}" being the name of the first value it uses."""
+        first = _PH.search(e.text)
+        lab = labels.get(self.resolve(int(first.group(1))).key) if first else None
+        text = hint.format(lab) if lab and len(lab) <= 16 else hint.replace("_{0}", "")
+        return _sanitize(text.replace("{0}", "")) or "t"
+
+    def _output_names(self, roots: list[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for i, r in enumerate(roots):
+            if r in out or self.ents[r].kind in ("param", "literal"):
+                continue
+            if self.names is not None:
+                out[r] = self.names[i]
+            elif self.ents[r].line and self.ents[r].hint:  # a user-named value: its name
+                out[r] = self.ents[r].hint
+            else:
+                out[r] = "out" if len(self.exprs) == 1 else f"out{i}"
+        return out
+
+    # ---- the function ------------------------------------------------------------------------
+    def _prologue(self, body: list[str]) -> list[str]:
+        """Sizes bound from the arguments' shapes, then asserts on the shapes not unpacked."""
+        lines: list[str] = []
+        checks: list[str] = []
+        bound: set = set()
+        for a, p in zip(self.args, self.param_names):
+            shape = a.params[1]
+            new: dict = {}  # unbound plain sizes of this argument -> their first axis
+            for i, s in enumerate(shape):
+                if isinstance(s, sympy.Symbol) and s not in bound:
+                    new.setdefault(s, i)
+            if len(shape) > 1 and len(new) == len(shape):  # n, m = W.shape: shape checked
+                lines.append(f"{', '.join(self.size_names[s] for s in new)} = {p}.shape")
+            else:
+                lines += [f"{self.size_names[s]} = {p}.shape[{i}]" for s, i in new.items()]
+                want = self.B.shape(shape)
+                if shape == ():
+                    checks.append(f'assert {p}.ndim == 0, f"{p} must be a scalar, got shape '
+                                  f'{{{p}.shape}}"')
+                else:
+                    checks.append(f'assert {p}.shape == {want}, '
+                                  f'f"{p} has shape {{{p}.shape}}, expected {want} = {{{want}}}"')
+            bound |= set(new)
+        unbound = {s for s in self.sizes_used if s not in bound}
+        if unbound:
+            raise SymgradError(
+                f"size{'s' if len(unbound) > 1 else ''} "
+                f"{', '.join(sorted(map(str, unbound)))} not fixed by any argument's shape; "
+                "add an argument that has it as an axis"
+            )
+        lines += checks
+        if self.dtype_name is not None and re.search(rf"\b{self.dtype_name}\b", "\n".join(body)):
+            arrays = [p for a, p in zip(self.args, self.param_names) if a.params[1]]
+            src = arrays[0] if arrays else (self.param_names[0] if self.param_names else None)
+            dt = f"{src}.dtype" if src else self.backend.default_dtype
+            lines.append(f"{self.dtype_name} = {dt}")
+        return lines
+
+    def _docstring(self, results: list[str]) -> list[str]:
+        doc = ["Generated by symgrad (straight-line code; needs nothing from symgrad).", "",
+               "Returns:"]
+        for res, e in zip(results, self.exprs):
+            doc.append(f"    {res} = {_clip(str(e))}")
+        named = [n for n in topo(self.exprs) if n.op is core.NAME]
+        if named:
+            doc += ["", "where:"]
+            doc += [f"    {n.params[0]} = {_clip(str(n.args[0]))}" for n in named]
+        doc += ["", "Arguments (shape): " + ", ".join(
+            f"{p} {_fmt_shape(a.params[1])}" for a, p in zip(self.args, self.param_names))]
+        text = "\n    ".join(d.replace("\\", "\\\\").replace('"""', r"\"\"\"") for d in doc)
+        return [f'"""{text.rstrip()}\n    """']
+
+    def _assemble(self, body: list[str], results: list[str]) -> str:
+        prologue = self._prologue(body + results)
+        doc = self._docstring(results)
+        ret = results[0] if self.single else ", ".join(results) + ("," if len(results) == 1
+                                                                    else "")
+        fn = [f"def {self.fname}({', '.join(self.param_names)}):"]
+        fn += ["    " + ln for ln in doc + prologue + body + [f"return {ret}"]]
+        src = "\n".join(fn)
+        imports = [line for prefix, line in self.backend.imports
+                   if re.search(rf"(?<![\w.]){re.escape(prefix)}", src)]
+        if re.search(r"(?<![\w.])math\.", src):
+            imports.append("import math")
+        return "\n".join(sorted(imports)) + "\n\n\n" + src + "\n"
+
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _free_syms(n: Node) -> set:
+    out: set = set()
+    for s in n.shape:
+        if isinstance(s, sympy.Expr):
+            out |= s.free_symbols
+    if n.op is core.NUMBER:
+        out |= n.params[0].free_symbols
+    return out
+
+
+def _sanitize(name: str) -> str:
+    s = re.sub(r"\W", "_", name.replace("/", "_"))
+    s = re.sub(r"_+", "_", s).strip("_") or "x"
+    if s[0].isdigit():
+        s = "_" + s
+    return s + "_" if keyword.iskeyword(s) else s
+
+
+def _clip(s: str, limit: int = 240) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _fmt_shape(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+# ---- public API ------------------------------------------------------------------------------
+def _check(exprs, args) -> tuple[list[Node], list[Node], bool]:
+    single = isinstance(exprs, Node) or not isinstance(exprs, (list, tuple))
+    exprs = [core.as_node(e) for e in ([exprs] if single else exprs)]
+    if not exprs:
+        raise SymgradError("nothing to generate: give at least one expression")
+    if isinstance(args, Node):
+        args = [args]
+    args = list(args)
+    for a in args:
+        if not isinstance(a, Node) or a.op is not core.VAR:
+            raise SymgradError(
+                f"the arguments must be variables (sg.matrix/vector/scalar), got {a!r}")
+    dup = [a.params[0] for a, k in Counter(args).items() if k > 1]
+    if dup:
+        raise SymgradError(f"argument{'s' if len(dup) > 1 else ''} {', '.join(dup)} listed twice")
+    given = set(args)
+    missing = [n.params[0] for n in topo(exprs) if n.op is core.VAR and n not in given]
+    if missing:
+        raise SymgradError(
+            f"the expressions need {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not in the arguments"
+        )
+    return exprs, args, single
+
+
+def codegen(exprs: Node | Sequence[Node], args: Sequence[Node], backend: str = "numpy",
+            name: str = "generated", names: Sequence[str] | None = None) -> str:
+    """Python source of a function of `args` (variables, in order) returning `exprs`.
+
+    backend is "numpy", "torch" or "jax"; the source imports only that library. Each shared
+    subexpression is computed once, on a line named after what it is; the docstring gives
+    the formulas; sizes are bound from the arguments' shapes, which are asserted. A list of
+    expressions returns a tuple; `names` names the outputs' lines.
+    """
+    if backend not in BACKENDS:
+        raise SymgradError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    exprs, args, single = _check(exprs, args)
+    if names is not None:
+        names = list(names)
+        if len(names) != len(exprs) or not all(isinstance(s, str) and s.isidentifier()
+                                                for s in names):
+            raise SymgradError(f"names must be {len(exprs)} Python identifiers, got {names!r}")
+    return _Generator(exprs, args, BACKENDS[backend], name, names, single).generate()
+
+
+class GeneratedFunction:
+    """A compiled generated function: call it with arrays; `.source` is its code."""
+
+    _ids = itertools.count()
+
+    def __init__(self, source: str, name: str, backend: str, arg_names: list[str]) -> None:
+        self.source, self.backend, self.arg_names = source, backend, arg_names
+        filename = f"<symgrad-{name}-{next(self._ids)}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace: dict[str, Any] = {}
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 -- our own source
+        self.fn = namespace[name]
+        self.__name__ = name
+        self.__doc__ = self.fn.__doc__
+        self._convert = _converter(backend)
+
+    def __call__(self, *args, **kwargs):
+        args = [self._convert(a) for a in args]
+        kwargs = {k: self._convert(v) for k, v in kwargs.items()}
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<symgrad {self.backend} function {self.__name__}({', '.join(self.arg_names)})>"
+
+
+def _converter(backend: str) -> Callable[[Any], Any]:
+    """Array-likes to the backend's arrays (lists to float64; float32 arrays stay float32)."""
+    import numpy as np
+
+    if backend == "numpy":
+        def conv(x):
+            if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+                return x
+            return np.asarray(x, dtype=float)
+        return conv
+    if backend == "torch":
+        import torch
+
+        def conv_t(x):
+            return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, float))
+        return conv_t
+    import jax.numpy as jnp
+
+    return jnp.asarray
+
+
+def lambdify(exprs: Node | Sequence[Node], args: Sequence[Node], backend: str = "numpy",
+             name: str = "generated", names: Sequence[str] | None = None) -> GeneratedFunction:
+    """A Python function of arrays computing `exprs` from `args` (see `codegen`).
+
+    `f = sg.lambdify([L, *sg.grad(L, [W, b])], [W, X, b, Y])`; `f(W, X, b, Y)` returns the
+    values, and `f.source` is the generated code.
+    """
+    source = codegen(exprs, args, backend=backend, name=name, names=names)
+    arg_list = [args] if isinstance(args, Node) else list(args)
+    return GeneratedFunction(source, name, backend, [a.params[0] for a in arg_list])

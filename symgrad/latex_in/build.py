@@ -1,0 +1,819 @@
+"""From the parse tree to symgrad nodes: names resolved against the declared shapes,
+juxtaposition decided by shape (matmul between non-scalars, scalar product otherwise).
+
+Paper notation has no 1-D/2-D distinction, NumPy does; the conventions chosen here make
+`parse(latex(e))` give back `e` (after `simplify` where the printer prints a canonical form):
+
+- `\\mathbf{1}_n` is the 1-D ones vector `(n,)`, so `G \\mathbf{1}_k` is the row sums `(n,)`
+  and `\\mathbf{1}^\\top x` a scalar. Next to a row it is the column `(n, 1)` (`\\mathbf{1}_n
+  c^\\top` broadcasts `c`); transposed before a matrix it is the row `(1, n)`.
+- `x^\\top` of a 1-D `x` is a row: `x^\\top y` is the scalar `x @ y`, `x^\\top A` is `x @ A`,
+  `x y^\\top` the outer product; alone it is the `(1, n)` matrix.
+- In `+ - \\odot \\oslash`, a 1-D operand next to an `(n, 1)` column is that column (NumPy
+  would broadcast the two to `(n, n)`, which no paper means).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, replace
+
+from ..errors import (
+    AmbiguousInputError,
+    LatexError,
+    LatexSyntaxError,
+    ShapeError,
+    SizeError,
+    SymgradError,
+    UnknownSymbolError,
+)
+from ..node import Node, describe
+from ..op import REGISTRY
+from ..ops import api, core, linalg
+from ..shapes import fmt_shape
+from .declare import Declarations, key_of, parse_size
+from .tokens import caret_message
+
+MAX_DEPTH = 120  # parse-tree depth; deeper input is refused (the builder recurses)
+MAX_FOLDS = 64  # constant folds per input (see Builder.foldable)
+
+
+def conform(expr: Node, shape) -> Node:
+    """`expr` with the unit axes of `shape` where the notation could not tell: `G 1_k` is
+    `(n,)` when parsed, the row sums kept as a column `(n, 1)` when `shape` says so.
+
+    The change is made where the ambiguity arose (a product with a ones vector), through
+    elementwise operations, so that the result reads as the printer wrote it.
+    """
+    shape = tuple(shape)
+    if expr.shape == shape:
+        return expr
+    if [s for s in expr.shape if s != 1] != [s for s in shape if s != 1]:
+        raise ShapeError(f"{describe(expr)} cannot take the shape {fmt_shape(shape)}")
+    op = expr.op
+    if op is linalg.MATMUL:
+        a, b = expr.args
+        if b.op is core.ONES and b.ndim == 1 and len(shape) == 2 and shape[1] == 1 \
+                and a.ndim == 2 and a.shape[0] == shape[0]:
+            return linalg.matmul(a, core.ones(b.shape[0], 1))
+    elementwise = op.cases is not None and getattr(op, "sympy", None) is not None \
+        and len(expr.args) == 1
+    if elementwise or op.name == "neg":
+        return Node(op, (conform(expr.args[0], shape),), expr.params)
+    if op.name in ("add", "sub", "mul", "div", "pow") and any(a.ndim == 0 for a in expr.args):
+        args = tuple(a if a.ndim == 0 else conform(a, shape) for a in expr.args)
+        return Node(op, args, expr.params)
+    return api.reshape(expr, shape)
+
+
+class LatexAssumptionWarning(UserWarning):
+    """The input had more than one reading; the warning says which one symgrad took."""
+
+
+class A:
+    """A parse-tree node: kind, position in the input, children; depth bounded at creation."""
+
+    __slots__ = ("kind", "pos", "kids", "depth")
+
+    def __init__(self, kind: str, pos: int, *kids) -> None:
+        self.kind, self.pos, self.kids = kind, pos, kids
+        d = 0
+        for k in kids:
+            if isinstance(k, A):
+                d = max(d, k.depth)
+            elif isinstance(k, list):
+                for x in k:
+                    if isinstance(x, A):
+                        d = max(d, x.depth)
+                    elif isinstance(x, tuple):
+                        d = max([d] + [y.depth for y in x if isinstance(y, A)])
+        self.depth = d + 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep(pos)
+
+    def __repr__(self) -> str:  # pragma: no cover -- debugging aid
+        return f"A({self.kind}, {self.kids!r})"
+
+
+class _TooDeep(Exception):
+    def __init__(self, pos: int) -> None:
+        self.pos = pos
+
+
+class _Unknown(Exception):
+    pass
+
+
+# ---- functions: LaTeX spelling (from tokens.FUNCTION_WORDS) -> constructor ------------------
+# One table; user functions made with sg.elementwise are found in the registry by name.
+def _axis_from_sub(sub: str | None, what: str):
+    if sub is None:
+        return None  # over all entries: the printer labels every other reduction
+    s = sub.replace(" ", "").lower()
+    if s in ("row", "rows", "1", "-1"):
+        return 1
+    if s in ("col", "cols", "column", "columns", "0"):
+        return 0
+    raise AmbiguousInputError(f"{what}_{{{sub}}}: write {what}_{{\\mathrm{{row}}}} (each row) "
+                              f"or {what}_{{\\mathrm{{col}}}} (each column)")
+
+
+def _reduction(fn, what: str):
+    def build(x: Node, sub: str | None) -> Node:
+        axis = _axis_from_sub(sub, what)
+        if axis is not None and x.ndim == 1:  # a labelled 1-D vector: the column (n, 1) or
+            x = api.reshape(x, (x.shape[0], 1) if axis == 1 else (1, x.shape[0]))  # the row
+        elif axis is not None and x.ndim == 0:
+            axis = None
+        return fn(x, axis=axis)
+
+    return build
+
+
+def _plain(fn):
+    def build(x: Node, sub: str | None) -> Node:
+        if sub is not None:
+            raise AmbiguousInputError(f"a subscript {sub!r} on this function has no meaning")
+        return fn(x)
+
+    return build
+
+
+FUNCTIONS = {
+    "exp": _plain(api.exp), "log": _plain(api.log), "tanh": _plain(api.tanh),
+    "sin": _plain(api.sin), "cos": _plain(api.cos), "sigmoid": _plain(api.sigmoid),
+    "relu": _plain(api.relu), "softplus": _plain(api.softplus), "sqrt": _plain(api.sqrt),
+    "abs": _plain(api.abs_), "sign": _plain(api.sign), "step": _plain(api.step),
+    "trace": _plain(api.trace), "det": _plain(api.det), "logdet": _plain(api.logdet),
+    "diag": _plain(api.diag),
+    "softmax": _reduction(api.softmax, r"\operatorname{softmax}"),
+    "logsumexp": _reduction(api.logsumexp, r"\operatorname{logsumexp}"),
+}
+
+
+def function(name: str):
+    f = FUNCTIONS.get(name)
+    if f is not None:
+        return f
+    op = REGISTRY.get(name)
+    if op is not None and getattr(op, "definition", None) is not None:  # sg.elementwise
+        return _plain(lambda x: Node(op, (x,)))
+    return None
+
+
+# ---- values while building ---------------------------------------------------------------------
+@dataclass
+class V:
+    node: Node | None
+    pos: int
+    row: bool = False  # a 1-D vector written as a row: x^T, x^T A
+    lift: bool = False  # the row is x^T itself: alone it is the (1, n) matrix
+    ones: bool = False  # a bare ones vector: its 1-D / column / row form follows the product
+    pending: str | None = None  # "eye", "ones", "zeros" written without a size
+    paren: bool = False  # written in parentheses
+    # A reduction of each column (logsumexp_col): the printer writes the 1-D result and the
+    # kept-dims row alike, so it is a row where a product needs one, a column elsewhere.
+    flex: bool = False
+
+
+@dataclass
+class Statement:
+    kind: str  # "expr", "eq", "decl"
+    ast: A
+    lhs: A | None = None
+
+
+@dataclass
+class Result:
+    expr: Node
+    label: str | None = None  # f in "f = ..."
+    wrt: str | None = None  # b in "\frac{\partial L}{\partial b} = ..."
+    decls: Declarations = field(default_factory=Declarations)
+
+
+class Builder:
+    def __init__(self, text: str, decls: Declarations, upstream: dict | None = None) -> None:
+        self.text = text
+        self.d = decls
+        self.upstream = upstream or {}  # key of f -> the upstream variable dL/df
+        self.unknown: dict[str, int] = {}
+        self.folds = 0
+
+    # ---- errors --------------------------------------------------------------------------
+    def col(self, pos: int) -> int:
+        return pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+
+    def fail(self, cls, message: str, pos: int) -> SymgradError:
+        msg = caret_message(f"{message} (column {self.col(pos)})", self.text, pos)
+        if issubclass(cls, LatexError):
+            return cls(msg, text=self.text, column=self.col(pos))
+        exc = cls(msg)
+        exc.text, exc.column = self.text, self.col(pos)
+        return exc
+
+    def warn(self, message: str, pos: int) -> None:
+        warnings.warn(f"{message} (column {self.col(pos)})", LatexAssumptionWarning,
+                      stacklevel=4)
+
+    # ---- the document ----------------------------------------------------------------------
+    def document(self, stmts: list[Statement]) -> Result:
+        for s in stmts:
+            if s.kind == "decl":
+                self.declaration(s)
+        main = [s for s in stmts if s.kind != "decl"]
+        if not main:
+            raise self.fail(LatexSyntaxError, "no expression, only declarations", 0)
+        first, defs = main[0], main[1:]
+        for s in defs:  # M = \mathbf{1}_N after the expression defines M
+            if s.kind != "eq" or self.plain_name(s.lhs) is None:
+                raise self.fail(
+                    LatexSyntaxError,
+                    "several expressions; after the first, only definitions 'M = ...' and "
+                    r"declarations 'W \in \mathbb{R}^{n \times m}' may follow", s.ast.pos)
+            name = self.plain_name(s.lhs)
+            self.d.defs[key_of(name)] = self.expression(s.ast)
+        label = wrt = None
+        if first.kind == "eq":
+            label = self.plain_name(first.lhs)
+            if label is None:
+                wrt = self.derivative_label(first.lhs)
+                if wrt is None:
+                    raise self.fail(
+                        LatexSyntaxError, "the left side of '=' must be a name (f = ...) or a "
+                        r"derivative (\frac{\partial L}{\partial b} = ...)", first.lhs.pos)
+        expr = self.expression(first.ast)
+        if label is not None:
+            expr = api.name(label, expr)
+        return Result(expr, label, wrt, self.d)
+
+    def expression(self, ast: A) -> Node:
+        try:
+            v = self.value(ast)
+            return self.materialize(v)
+        except _Unknown:
+            self.collect_unknown(ast)
+            names = sorted(self.unknown, key=self.unknown.get)
+            pos = min(self.unknown.values())
+            decl = ", ".join(f'"{n}": ("n", "m")' for n in names[:2])
+            raise UnknownSymbolError(
+                caret_message(
+                    f"unknown symbol{'s' if len(names) > 1 else ''} {', '.join(names)} "
+                    f"(column {self.col(pos)}): declare {'their' if len(names) > 1 else 'its'} "
+                    f"shape{'s' if len(names) > 1 else ''}, e.g. shapes={{{decl}}}, "
+                    f"--shape {names[0]}=n,m on the command line, or "
+                    rf"{names[0]} \in \mathbb{{R}}^{{n \times m}} in the LaTeX", self.text, pos),
+                names=tuple(names), text=self.text, column=self.col(pos)) from None
+        except (ShapeError, SizeError) as exc:
+            if "column" in str(exc):
+                raise
+            raise type(exc)(caret_message(str(exc), self.text, self._last_pos)) from None
+
+    _last_pos = 0
+
+    # ---- declarations and names -----------------------------------------------------------
+    def plain_name(self, ast: A | None) -> str | None:
+        while ast is not None and ast.kind in ("group", "paren", "post") and (
+                ast.kind != "post" or not ast.kids[1]):
+            ast = ast.kids[0]
+        if ast is not None and ast.kind == "name":
+            base, sub, _ = ast.kids
+            return base + ("_" + sub.replace(" ", "") if sub else "")
+        if ast is not None and ast.kind == "prod" and all(
+                f.kind == "name" and not f.kids[1] for f in ast.kids[0]):  # a run: "loss"
+            return "".join(f.kids[0] for f in ast.kids[0])
+        return None
+
+    def derivative_label(self, ast: A) -> str | None:
+        while ast.kind in ("group", "paren"):
+            ast = ast.kids[0]
+        if ast.kind == "upstream":
+            return self.plain_name(ast.kids[1])
+        return None
+
+    def declaration(self, s: Statement) -> None:
+        name = self.plain_name(s.lhs)
+        if name is None:
+            raise self.fail(LatexSyntaxError, r"only a name can be declared: W \in "
+                            r"\mathbb{R}^{n \times m}", s.lhs.pos)
+        try:
+            shape = tuple(parse_size(t, self.d.sizes) for t in s.ast.kids)
+            self.d.declare(name, shape)
+        except SymgradError as exc:
+            raise self.fail(type(exc) if isinstance(exc, SizeError) else LatexSyntaxError,
+                            str(exc), s.lhs.pos) from None
+
+    def lookup(self, ast: A) -> V:
+        base, sub, kind = ast.kids
+        pyname = base + ("_" + sub.replace(" ", "") if sub else "")
+        k = key_of(pyname)
+        hit = self.d.vars.get(k, self.d.defs.get(k))
+        if hit is not None:
+            return V(hit, ast.pos)
+        if sub is None and base in self.d.sizes:  # a size used as a number: n \frac{..}{..}
+            return V(core.number(self.d.sizes[base]), ast.pos)
+        if base == "I" and kind == "LETTER":
+            if sub is None:
+                return V(None, ast.pos, pending="eye")
+            return V(core.eye(self.size(sub, ast.pos)), ast.pos)
+        self.unknown.setdefault(pyname, ast.pos)
+        raise _Unknown
+
+    def size(self, text: str, pos: int):
+        try:
+            return parse_size(text, self.d.sizes)
+        except SizeError as exc:
+            raise self.fail(SizeError, str(exc), pos) from None
+
+    def collect_unknown(self, root: A) -> None:
+        """Every unresolvable name below root (to list them all in one error)."""
+        stack = [root]
+        while stack:
+            a = stack.pop()
+            if a.kind == "upstream":
+                continue
+            if a.kind == "name":
+                try:
+                    self.lookup(a)
+                except _Unknown:
+                    pass
+                except SymgradError:
+                    pass
+                continue
+            for k in a.kids:
+                if isinstance(k, A):
+                    stack.append(k)
+                elif isinstance(k, list):
+                    for x in k:
+                        if isinstance(x, A):
+                            stack.append(x)
+                        elif isinstance(x, tuple):
+                            stack.extend(y for y in x if isinstance(y, A))
+
+    # ---- values ------------------------------------------------------------------------------
+    def value(self, a: A) -> V:
+        self._last_pos = a.pos
+        return getattr(self, "v_" + a.kind)(a)
+
+    def v_name(self, a: A) -> V:
+        return self.lookup(a)
+
+    def v_num(self, a: A) -> V:
+        (text,) = a.kids
+        if "." in text:
+            if len(text) > 40:
+                raise self.fail(LatexSyntaxError, "a number with too many digits", a.pos)
+            return V(core.number(float(text)), a.pos)
+        if len(text) > 40:
+            raise self.fail(LatexSyntaxError, "a number with too many digits", a.pos)
+        return V(core.number(int(text)), a.pos)
+
+    def v_ones(self, a: A) -> V:
+        (sub,) = a.kids
+        if sub is None:
+            return V(None, a.pos, pending="ones")
+        return V(core.ones(self.size(sub, a.pos)), a.pos, ones=True)
+
+    def v_zeros(self, a: A) -> V:
+        (sub,) = a.kids
+        if sub is None:
+            return V(None, a.pos, pending="zeros")
+        return V(core.zeros(self.size(sub, a.pos)), a.pos)
+
+    def v_group(self, a: A) -> V:
+        return self.value(a.kids[0])
+
+    def v_paren(self, a: A) -> V:
+        return replace(self.value(a.kids[0]), paren=True)
+
+    def v_sum(self, a: A) -> V:
+        first, rest = a.kids
+        acc = self.value(first)
+        for op, term in rest:
+            b = self.value(term)
+            self._last_pos = op.start_pos
+            fn = {"PLUS": api.add, "OPLUS": api.add, "MINUS": api.sub, "OMINUS": api.sub}[op.type]
+            acc = self.elementwise(fn, acc, b, op.start_pos)
+        return acc
+
+    def v_neg(self, a: A) -> V:
+        v = self.value(a.kids[0])
+        node = self.materialize(v)
+        c = core.const_value(node)
+        if self.foldable(c):
+            return V(core.number(-c), a.pos)
+        return V(api.neg(node), a.pos)
+
+    def v_had(self, a: A) -> V:
+        first, rest = a.kids
+        acc = self.value(first)
+        for op, f in rest:
+            b = self.value(f)
+            self._last_pos = op.start_pos
+            if op.type == "ODOT":
+                acc = self.elementwise(api.mul, acc, b, op.start_pos)
+            else:
+                acc = self.divide(acc, b, op.start_pos)
+        return acc
+
+    def divide(self, a: V, b: V, pos: int) -> V:
+        x, y = self.materialize(a), self.materialize(b)
+        cx, cy = core.const_value(x), core.const_value(y)
+        if self.foldable(cx, cy):
+            return V(self.number(cx / cy, pos), pos)
+        return self.elementwise(api.div, V(x, a.pos), V(y, b.pos), pos)
+
+    def foldable(self, *values) -> bool:
+        """Constants fold into one number (1/(k n)), a bounded number of times per input:
+        SymPy arithmetic costs a millisecond, and `n n n ...` must not take seconds."""
+        if any(v is None for v in values) or self.folds >= MAX_FOLDS:
+            return False
+        self.folds += 1
+        return True
+
+    def number(self, v, pos: int) -> Node:
+        try:
+            return core.number(v)
+        except SymgradError as exc:
+            raise self.fail(SymgradError, str(exc), pos) from None
+
+    def elementwise(self, fn, a: V, b: V, pos: int) -> V:
+        if a.pending and b.pending:
+            raise self.fail(AmbiguousInputError, "cannot tell the size of either operand; "
+                            r"write \mathbf{1}_{n} or I_{n}", pos)
+        if a.pending:
+            a = V(self.sized_like(a, self.materialize(b), pos), a.pos)
+        if b.pending:
+            b = V(self.sized_like(b, self.materialize(a), pos), b.pos)
+        x, y = self.oriented(a, b), self.oriented(b, a)
+        x, y = self.unify_columns(x, y)
+        cx, cy = core.const_value(x), core.const_value(y)
+        if fn in (api.add, api.sub, api.mul) and self.foldable(cx, cy):
+            v = {api.add: cx + cy, api.sub: cx - cy, api.mul: cx * cy}[fn]
+            return V(self.number(v, pos), pos)
+        return V(fn(x, y), pos)
+
+    def oriented(self, v: V, other: V) -> Node:
+        """A flex vector (logsumexp_col(X), transposed or not) as the row or the column its
+        partner in an elementwise operation is."""
+        x = self.materialize(v)
+        o = other.node
+        if v.flex and o is not None and o.ndim == 2 and v.node.ndim == 1:
+            n_ = v.node.shape[0]
+            if o.shape in ((n_, 1), (1, n_)):
+                return api.reshape(v.node, o.shape)
+        return x
+
+    @staticmethod
+    def unify_columns(x: Node, y: Node) -> tuple[Node, Node]:
+        """(n,) next to (n, 1): both are the column; NumPy would make an (n, n) matrix."""
+        if x.ndim == 1 and y.ndim == 2 and y.shape == (x.shape[0], 1) and x.shape[0] != 1:
+            return api.reshape(x, y.shape), y
+        if y.ndim == 1 and x.ndim == 2 and x.shape == (y.shape[0], 1) and y.shape[0] != 1:
+            return x, api.reshape(y, x.shape)
+        return x, y
+
+    def sized_like(self, p: V, other: Node, pos: int) -> Node:
+        if p.pending == "eye":
+            if other.ndim != 2 or other.shape[0] != other.shape[1]:
+                raise self.fail(ShapeError, f"I next to {describe(other)}: the identity "
+                                "needs a square partner; write I_{n}", pos)
+            return core.eye(other.shape[0])
+        if other.ndim == 0:
+            raise self.fail(AmbiguousInputError, r"cannot tell the size of \mathbf{"
+                            f"{'1' if p.pending == 'ones' else '0'}" + "} next to a scalar; "
+                            r"write \mathbf{1}_{n}", pos)
+        return (core.ones if p.pending == "ones" else core.zeros)(*other.shape)
+
+    # ---- products ------------------------------------------------------------------------
+    def v_prod(self, a: A) -> V:
+        factors, ops = a.kids
+        factors = self.merge_runs(factors, ops)
+        vals: list[tuple[V, object]] = []
+        for f, op in zip(factors, [None] + list(ops)):
+            vals.append((self.value(f), op))
+        # An outer product written inside a chain is a unit: P x y^T Q is P (x y^T) Q, as the
+        # printer writes the outer product (a b^T) between matrices.
+        i = 0
+        while i + 1 < len(vals):
+            (u, op), (w, op2) = vals[i], vals[i + 1]
+            if (u.node is not None and w.node is not None and u.node.ndim == 1 and not u.row
+                    and not u.ones and w.node.ndim == 1 and w.row and not w.ones and i > 0):
+                vals[i: i + 2] = [(self.juxt(u, w, op2), op)]
+            i += 1
+        # A scalar factor scales everything after it: 2 A B is 2 (A B), A 2 B is A (2 B).
+        lefts: list[tuple[V, object]] = []
+        acc, _ = vals[0]
+        for v, op in vals[1:]:
+            a_s = acc.node is not None and acc.node.ndim == 0
+            v_s = v.node is not None and v.node.ndim == 0
+            folds = a_s and v_s and core.const_value(acc.node) is not None \
+                and core.const_value(v.node) is not None
+            if (a_s or v_s) and not folds:
+                lefts.append((acc, op))
+                acc = v
+            else:
+                acc = self.juxt(acc, v, op)
+        for left, op in reversed(lefts):
+            acc = self.juxt(left, acc, op)
+        return acc
+
+    def merge_runs(self, factors: list, ops: list) -> list:
+        """Adjacent letters spelling a declared multi-letter name are that name: `loss`."""
+        if len(factors) < 2 or not (self.d.vars or self.d.defs):
+            return factors
+        longs = {k for k in list(self.d.vars) + list(self.d.defs) if len(k) > 1
+                 and k.isalnum()}
+        if not longs:
+            return factors
+        out = []
+        i = 0
+        longest = max(len(k) for k in longs)
+        while i < len(factors):
+            best = None
+            for j in range(min(len(factors), i + longest), i + 1, -1):
+                run = factors[i:j]
+                if all(f.kind == "name" and f.kids[2] == "LETTER" and not f.kids[1]
+                       for f in run) and all(op is None for op in ops[i:j - 1]) and all(
+                        run[t + 1].pos == run[t].pos + 1 for t in range(len(run) - 1)):
+                    word = "".join(f.kids[0] for f in run)
+                    if key_of(word) in longs:
+                        best = (j, A("name", run[0].pos, word, None, "WORD"))
+                        break
+            if best:
+                out.append(best[1])
+                i = best[0]
+            else:
+                out.append(factors[i])
+                i += 1
+        return out
+
+    def juxt(self, L: V, R: V, op=None) -> V:
+        pos = R.pos
+        self._last_pos = pos
+        if L.pending and R.pending:
+            raise self.fail(AmbiguousInputError, r"cannot tell the sizes of \mathbf{1} or I "
+                            "here; write them with a size: \\mathbf{1}_{n}, I_{n}", pos)
+        if L.pending:
+            L = self.resolve_left(L, R, pos)
+        if R.pending:
+            R = self.resolve_right(L, R, pos)
+        if L.flex and not L.row and R.node.ndim > 0:
+            L = V(api.reshape(L.node, (1, L.node.shape[0])), L.pos)
+        if R.flex and not R.row and L.node.ndim > 0 and (
+                (L.node.ndim == 2 and L.node.shape[1] == 1) or (L.node.ndim == 1 and not L.row)):
+            R = replace(R, row=True, lift=True, flex=False)
+        a, b = L.node, R.node
+        if a.ndim == 0 or b.ndim == 0:
+            ca, cb = core.const_value(a), core.const_value(b)
+            if self.foldable(ca, cb):
+                return V(self.number(ca * cb, pos), L.pos)
+            if a.ndim == 0:
+                return V(api.mul(a, b), L.pos, row=R.row, lift=R.lift)
+            return V(api.mul(a, b), L.pos, row=L.row, lift=L.lift)
+        if op is not None and op.type == "STAR":
+            raise self.fail(AmbiguousInputError, f"'*' between {describe(a)} and "
+                            f"{describe(b)}: write juxtaposition or \\cdot for the matrix "
+                            r"product, \odot for the elementwise product", op.start_pos)
+        # \mathbf{1}_{1} is the number 1 (the printer writes it for sums over a unit axis)
+        if R.ones and b.shape == (1,) and (a.shape[-1] == 1 or R.row or a.ndim == 1):
+            return replace(L, ones=False)
+        if L.ones and a.shape == (1,) and (b.shape[0] == 1 or L.row or b.ndim == 1):
+            return replace(R, ones=False)
+        # ones vectors take the form the product needs
+        if L.ones and not L.row and (R.row or (b.ndim == 2 and b.shape[0] == 1)):
+            a = core.ones(a.shape[0], 1)
+        elif L.ones and L.row and b.ndim == 2:
+            out = linalg.matmul(api.transpose(core.ones(a.shape[0], 1)), b)
+            return V(out, L.pos)
+        if R.ones and R.row and a.ndim == 2:
+            if a.op is core.ONES and a.shape[1] == 1:
+                return V(core.ones(a.shape[0], b.shape[0]), L.pos)
+            return V(linalg.matmul(a, api.transpose(core.ones(b.shape[0], 1))), L.pos)
+        return self.matmul(a, b, L, R, pos)
+
+    def matmul(self, a: Node, b: Node, L: V, R: V, pos: int) -> V:
+        if a.ndim == 1:
+            if L.row:
+                if b.ndim == 1 and R.row:
+                    raise self.fail(ShapeError, f"{describe(a)}ᵀ {describe(b)}ᵀ: two rows "
+                                    "cannot be multiplied", pos)
+                out = linalg.matmul(a, b)
+                return V(out, L.pos, row=out.ndim == 1)
+            if b.ndim == 1:
+                if R.row:
+                    return V(linalg.outer(a, b), L.pos)
+                if R.ones and b.shape[0] == 1:  # x 1_1: the column x times the 1x1 ones
+                    return V(linalg.matmul(api.reshape(a, (a.shape[0], 1)), b), L.pos)
+                raise self.fail(AmbiguousInputError, f"{describe(a)} {describe(b)}: two "
+                                "column vectors side by side; write x^\\top y (a scalar) or "
+                                "x y^\\top (a matrix)", pos)
+            if b.shape[0] == 1:  # column times row
+                return V(linalg.matmul(api.reshape(a, (a.shape[0], 1)), b), L.pos)
+            raise self.fail(ShapeError, f"a column {describe(a)} cannot multiply "
+                            f"{describe(b)} from the left; did you mean a transpose?", pos)
+        if b.ndim == 1 and R.row:
+            out = linalg.matmul(a, api.reshape(b, (1, b.shape[0])))
+        else:
+            out = linalg.matmul(a, b)
+        if out.ndim == 1 and out.shape[0] == 1 and a.ndim == 2 and a.shape[0] == 1:
+            out = api.reshape(out, ())  # a row times a column is a scalar
+        return V(out, L.pos)
+
+    def resolve_left(self, L: V, R: V, pos: int) -> V:
+        b = self.materialize(R) if R.node is not None else None
+        if b is None or b.ndim == 0:
+            raise self.fail(AmbiguousInputError, self._size_hint(L), pos)
+        if L.pending == "eye":
+            return V(core.eye(b.shape[0]), L.pos)
+        if L.pending == "ones" and L.row:
+            return V(core.ones(b.shape[0]), L.pos, ones=True, row=True)
+        raise self.fail(AmbiguousInputError, self._size_hint(L), pos)
+
+    def resolve_right(self, L: V, R: V, pos: int) -> V:
+        a = L.node
+        if a.ndim == 0:
+            raise self.fail(AmbiguousInputError, self._size_hint(R), pos)
+        if R.pending == "eye":
+            n = a.shape[-1]
+            return V(core.eye(n), R.pos)
+        if R.pending == "ones" and not R.row:
+            return V(core.ones(a.shape[-1]), R.pos, ones=True)
+        raise self.fail(AmbiguousInputError, self._size_hint(R), pos)
+
+    @staticmethod
+    def _size_hint(p: V) -> str:
+        what = {"eye": "I", "ones": r"\mathbf{1}", "zeros": r"\mathbf{0}"}[p.pending]
+        return f"cannot tell the size of {what} here; write it with a size, e.g. {what}_{{n}}"
+
+    def materialize(self, v: V) -> Node:
+        if v.pending:
+            raise self.fail(AmbiguousInputError, self._size_hint(v), v.pos)
+        if v.row and v.lift:
+            return api.reshape(v.node, (1, v.node.shape[0]))
+        return v.node
+
+    # ---- postfix operators -----------------------------------------------------------------
+    def v_post(self, a: A) -> V:
+        base, posts = a.kids
+        if (base.kind == "name" and base.kids[:2] == ("e", None) and posts[0].kind == "pow"
+                and key_of("e") not in self.d.vars and key_of("e") not in self.d.defs):
+            v = V(api.exp(self.materialize(self.value(posts[0].kids[0]))), a.pos)
+            posts = posts[1:]  # e^{x} with e undeclared is exp(x)
+        else:
+            v = self.value(base)
+        for p in posts:
+            self._last_pos = p.pos
+            v = getattr(self, "p_" + p.kind)(v, p, base)
+        return v
+
+    def p_T(self, v: V, p: A, base: A) -> V:
+        if v.pending:
+            return replace(v, row=not v.row)
+        x = v.node
+        if x.ndim == 2:
+            return V(api.transpose(x), v.pos, ones=False)
+        if x.ndim == 1:
+            if v.row:
+                return V(x, v.pos, ones=v.ones)
+            return V(x, v.pos, row=True, lift=True, ones=v.ones, flex=v.flex)
+        return v  # a scalar is its own transpose
+
+    def p_inv(self, v: V, p: A, base: A) -> V:
+        x = self.square_or_scalar(v, p, "^{-1}")
+        if x.ndim == 0:
+            return V(self.power(x, core.number(-1), p.pos), v.pos)
+        return V(linalg.inv(x), v.pos)
+
+    def p_invT(self, v: V, p: A, base: A) -> V:
+        x = self.square_or_scalar(v, p, r"^{-\top}")
+        if x.ndim == 0:
+            return V(self.power(x, core.number(-1), p.pos), v.pos)
+        return V(api.transpose(linalg.inv(x)), v.pos)
+
+    def square_or_scalar(self, v: V, p: A, what: str) -> Node:
+        x = self.materialize(v)
+        if x.ndim == 1 or (x.ndim == 2 and x.shape[0] != x.shape[1]):
+            raise self.fail(ShapeError, f"{describe(x)}{what}: only a square matrix has an "
+                            "inverse", p.pos)
+        return x
+
+    def p_pow(self, v: V, p: A, base: A) -> V:
+        e = self.materialize(self.value(p.kids[0]))
+        x = self.materialize(v)
+        if all(d == 1 for d in x.shape):  # 1×1 and (1,) are numbers on paper
+            return V(self.power(x, e, p.pos), v.pos)
+        k = core.const_value(e)
+        if k is not None and k.is_Integer and x.ndim == 2 and x.shape[0] == x.shape[1]:
+            if 1 <= k <= 16:  # a matrix power: A^2 = A A
+                out = x
+                for _ in range(int(k) - 1):
+                    out = linalg.matmul(out, x)
+                return V(out, v.pos)
+        raise self.fail(AmbiguousInputError, f"a power of {describe(x)}: write "
+                        r"X^{\circ 2} for the elementwise power (or x^\top x, "
+                        r"\left\| x \right\|^{2})", p.pos)
+
+    def power(self, x: Node, e: Node, pos: int) -> Node:
+        cx, ce = core.const_value(x), core.const_value(e)
+        if self.foldable(cx, ce):
+            if not (ce.is_Integer and abs(ce) <= 64) or (cx.is_Number and abs(cx) > 1e6):
+                return api.pow(x, e)  # not folded: 10^{10^{10}} must not be computed
+            return self.number(cx ** ce, pos)
+        return api.pow(x, e)
+
+    def p_hpow(self, v: V, p: A, base: A) -> V:
+        e = self.materialize(self.value(p.kids[0]))
+        return V(self.power(self.materialize(v), e, p.pos), v.pos)
+
+    # ---- atoms --------------------------------------------------------------------------------
+    def v_norm(self, a: A) -> V:
+        inner, sub = a.kids
+        x = self.materialize(self.value(inner))
+        if x.ndim == 0:
+            raise self.fail(ShapeError, f"the norm of a scalar {describe(x)}: write |x|", a.pos)
+        s = (sub or "").replace(" ", "")
+        if s in ("", "F", "2") or (s == "2" and (x.ndim == 1 or 1 in x.shape)):
+            if s == "2" and x.ndim == 2 and 1 not in x.shape:
+                raise self.fail(LatexSyntaxError, "the spectral norm ‖X‖₂ of a matrix is not "
+                                r"supported; \left\| X \right\|_F is the Frobenius norm", a.pos)
+            return V(linalg.norm(x), a.pos)
+        raise self.fail(LatexSyntaxError, f"the norm ‖·‖_{sub} is not supported (only the "
+                        "Euclidean and Frobenius norms)", a.pos)
+
+    def v_bars(self, a: A) -> V:
+        return V(api.abs_(self.materialize(self.value(a.kids[0]))), a.pos)
+
+    def v_sqrt(self, a: A) -> V:
+        return V(api.sqrt(self.materialize(self.value(a.kids[0]))), a.pos)
+
+    def v_frac(self, a: A) -> V:
+        num, den = a.kids
+        d = self.d_fraction(num, den)
+        if d is not None:
+            return self.upstream_value(d, a.pos)
+        top = self.materialize(self.value(num))
+        bottom = self.materialize(self.value(den))
+        if bottom.ndim > 0:
+            self.warn(rf"\frac{{..}}{{{describe(bottom)}}}: read as elementwise division",
+                      a.pos)
+        return self.divide(V(top, a.pos), V(bottom, a.pos), a.pos)
+
+    def d_fraction(self, num: A, den: A) -> A | None:
+        """\\frac{dL}{df} (d undeclared) is the upstream gradient of f, like ∂L/∂f."""
+        if "d" in self.d.vars or "d" in self.d.defs:
+            return None
+
+        def split(x: A):
+            if x.kind == "prod" and len(x.kids[0]) == 2:
+                f0, f1 = x.kids[0]
+                if f0.kind == "name" and f0.kids[:2] == ("d", None):
+                    return f1
+            return None
+
+        if split(num) is not None:
+            return split(den)
+        return None
+
+    def v_upstream(self, a: A) -> V:
+        return self.upstream_value(a.kids[1], a.pos)
+
+    def upstream_value(self, of: A, pos: int) -> V:
+        name = self.plain_name(of)
+        if name is None:
+            raise self.fail(LatexSyntaxError, r"\partial must be followed by a name: "
+                            r"\frac{\partial L}{\partial f}", pos)
+        k = key_of(name)
+        hit = self.upstream.get(k, self.d.upstreams.get(k))
+        if hit is not None:
+            return V(hit, pos)
+        target = self.d.vars.get(k, self.d.defs.get(k))
+        if target is None:
+            raise self.fail(UnknownSymbolError, f"the upstream gradient ∂L/∂{name} needs the "
+                            f"shape of {name}: declare it (e.g. shapes={{\"{name}\": "
+                            "(\"n\", \"k\")})", pos)
+        vname = target.params[0] if target.op is core.VAR else name
+        return V(core.variable("dL/d" + vname, *target.shape, kind="upstream"), pos)
+
+    def v_call(self, a: A) -> V:
+        fname, sub, arg, paren = a.kids
+        fn = function(fname)
+        if fn is None:  # pragma: no cover -- the tokenizer only emits known names
+            raise self.fail(LatexSyntaxError, f"unknown function {fname}", a.pos)
+        if fname == "log" and not paren and arg.kind == "bars":  # \log|X| is log det X
+            x = self.materialize(self.value(arg.kids[0]))
+            if x.ndim == 2 and x.shape[0] == x.shape[1]:
+                return V(linalg.logdet(x), a.pos)
+            return V(api.log(api.abs_(x)), a.pos)
+        v = self.value(arg)
+        x = self.materialize(v)
+        if v.flex and v.node.ndim == 1 and sub is not None:  # the labelled axis is the long one
+            want = _axis_from_sub(sub, fname)
+            x = api.reshape(v.node, (v.node.shape[0], 1) if want == 0 else (1, v.node.shape[0]))
+        self._last_pos = a.pos
+        if fname == "softmax" and sub is None and x.ndim == 2:
+            self.warn(r"\operatorname{softmax} of a matrix without _{\mathrm{row}} or "
+                      r"_{\mathrm{col}}: taken over all entries", a.pos)
+        out = fn(x, sub)
+        if out.op.name != "softmax" and x.ndim == 2 and out.shape == (x.shape[1],):
+            return V(out, a.pos, flex=True)  # a reduction of each column: row or column
+        return V(out, a.pos)

@@ -1,0 +1,245 @@
+"""sg.parse: the notations people write, the conventions, declarations and errors."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import sympy
+
+import symgrad as sg
+from symgrad.latex_in.build import LatexAssumptionWarning
+from symgrad.latex_in.tokens import MAX_CHARS
+from symgrad.numeric import variables
+from symgrad.ops.core import number, upstream_of
+
+n, m, k, N = sg.dims("n m k N")
+W, X = sg.matrix("W", n, m), sg.matrix("X", m, k)
+A, B = sg.matrix("A", n, n), sg.matrix("B", n, n)
+b, x, y, s = sg.matrix("b", n, 1), sg.vector("x", n), sg.vector("y", n), sg.scalar("s")
+G, c = sg.matrix("G", n, k), sg.vector("c", m)
+SHAPES = {"W": ("n", "m"), "X": ("m", "k"), "A": ("n", "n"), "B": ("n", "n"), "b": ("n", 1),
+          "x": ("n",), "y": ("n",), "s": (), "G": ("n", "k"), "c": ("m",)}
+W1, theta, bout = sg.matrix("W_1", n, n), sg.vector("theta", n), sg.matrix("b_out", n, 1)
+f = sg.name("f", W @ X + b)
+U = upstream_of(f)
+
+
+@pytest.mark.parametrize("tex,want", [
+    # products keep their order; transposes stay where they are
+    (r"W X + b", W @ X + b),
+    (r"W^T W", W.T @ W), (r"W^{T} W", W.T @ W), (r"W^\top W", W.T @ W),
+    (r"W^{\top} W", W.T @ W), (r"W^{\mathsf{T}} W", W.T @ W), (r"W' W", W.T @ W),
+    (r"W^\intercal W", W.T @ W), (r"x^T A x", x @ A @ x), (r"x^\top y", x @ y),
+    (r"x y^\top", sg.outer(x, y)), (r"A \cdot B", A @ B), (r"2 \cdot A", 2 * A),
+    (r"A^{-1}", sg.inv(A)), (r"A^{-T}", sg.inv(A).T), (r"A^{-\top}", sg.inv(A).T),
+    (r"A \odot B", A * B), (r"A \circ B", A * B), (r"A \oslash B", A / B),
+    (r"W X \oplus b", W @ X + b), (r"W X \ominus b", W @ X - b),
+    (r"\operatorname{tr}(A B)", sg.trace(A @ B)), (r"\mathrm{tr}(A)", sg.trace(A)),
+    (r"\operatorname{Tr}(A)", sg.trace(A)), (r"\det(A)", sg.det(A)), (r"\det A", sg.det(A)),
+    (r"\log\det(A)", sg.logdet(A)), (r"\log \det A", sg.logdet(A)), (r"\log|A|", sg.logdet(A)),
+    (r"\log(|A|)", sg.log(sg.abs(A))), (r"\operatorname{diag}(x)", sg.diag(x)),
+    (r"\exp(x)", sg.exp(x)), (r"\log x", sg.log(x)), (r"\ln(x)", sg.log(x)),
+    (r"\tanh(W X)", sg.tanh(W @ X)), (r"\sigma(x)", sg.sigmoid(x)),
+    (r"\operatorname{softmax}(x)", sg.softmax(x)),
+    (r"\operatorname{softmax}_{\mathrm{row}}(G)", sg.softmax(G, axis=1)),
+    (r"\operatorname{relu}(x)", sg.relu(x)), (r"\operatorname{ReLU}(x)", sg.relu(x)),
+    (r"e^{x}", sg.exp(x)), (r"\sqrt{s}", sg.sqrt(s)), (r"|x|", sg.abs(x)),
+    (r"\left| x \right|", sg.abs(x)),
+    (r"\mathbf{1}_n", sg.ones(n)), (r"\mathbb{1}_{n}", sg.ones(n)), (r"I_n", sg.eye(n)),
+    (r"I - A", sg.eye(n) - A), (r"A I", A @ sg.eye(n)), (r"G \mathbf{1}", G @ sg.ones(k)),
+    (r"\|x\|", sg.norm(x)), (r"\|x\|_2^2", sg.norm(x) ** 2), (r"\|A\|_F^2", sg.norm(A) ** 2),
+    (r"\lVert x \rVert", sg.norm(x)), (r"\left\| x \right\|^{2}", sg.norm(x) ** 2),
+    (r"\frac{A}{s}", A / s),
+    (r"\frac{1}{2} x^\top A x", number(sympy.Rational(1, 2)) * (x @ A @ x)),
+    (r"\frac{\partial L}{\partial f}", U), (r"\frac{\partial \ell}{\partial f}", U),
+    (r"\frac{dL}{df}", U), (r"\left( A + B \right) x", (A + B) @ x), (r"\big( A + B \big) x",
+                                                                       (A + B) @ x),
+    (r"\bigl[A + B\bigr] x", (A + B) @ x), (r"W_1 x", W1 @ x), (r"W_{1} x", W1 @ x),
+    (r"\mathbf{W}_1 x", W1 @ x), (r"\boldsymbol{\theta}^\top x", theta @ x),
+    (r"\bm{x}^\top \bm{y}", x @ y), (r"b_{\text{out}}", bout), (r"b_\text{out}", bout),
+    (r"\theta", theta), (r"-A", -A), (r"A - -B", A - (-B)), (r"A^{\circ 2}", A ** 2),
+    (r"A^2", A @ A), (r"s^2 A", s ** 2 * A), (r"2 A x", 2 * (A @ x)), (r"A x 2", A @ x * 2),
+    (r"\tanh x^2", None),  # x^2 of a vector is ambiguous: tested below
+])
+def test_notations(tex, want):
+    shapes = dict(SHAPES, W_1=("n", "n"), theta=("n",), b_out=("n", 1), f=("n", "k"))
+    if want is None:
+        with pytest.raises(sg.AmbiguousInputError, match=r"\\circ 2"):
+            sg.parse(tex, shapes)
+        return
+    got = sg.parse(tex, shapes)
+    assert got is want, f"{tex}: got {got!r}, want {want!r}"
+
+
+def test_name_in_equation_and_upstream_of_a_named_expression():
+    e = sg.parse("f = W X + b", SHAPES)
+    assert e is f
+    assert sg.parse(r"\frac{\partial L}{\partial f} \mathbf{1}_{k}", [e, U]) is U @ sg.ones(k)
+
+
+@pytest.mark.parametrize("shapes", [
+    {"W": ("n", "m"), "b": ("n", 1), "X": ("m", "k")},
+    {"W": "n×m", "b": "n×1", "X": "m x k"},
+    {"W": "(n, m)", "b": r"\mathbb{R}^{n \times 1}", "X": "m,k"},
+    "W: n×m, b: n×1, X: m×k",
+    r"W \in \mathbb{R}^{n \times m}; b: (n, 1); X = m,k",
+    [W, b, X],
+])
+def test_declaration_forms(shapes):
+    assert sg.parse("W X + b", shapes) is W @ X + b
+
+
+def test_declarations_in_the_latex():
+    tex = (r"W X + b, \quad W \in \mathbb{R}^{n \times m}, X \in \mathbb{R}^{m \times k}, "
+           r"b \in \mathbb{R}^{n \times 1}")
+    assert sg.parse(tex) is W @ X + b
+    assert sg.parse(r"s x, \text{where } s \in \mathbb{R}, x \in \mathbb{R}^n") is s * x
+    both = sg.parse(r"x^\top M, \quad M = \mathbf{1}_n", {"x": ("n",)})
+    assert both is x @ sg.ones(n)
+
+
+def test_constants_declared_by_name():
+    assert sg.parse(r"G^\top M", {"G": "n×k", "M": "ones(n)"}) is G.T @ sg.ones(n)
+    assert sg.parse(r"G^\top M", {"G": "n×k", "M": sg.ones(n)}) is G.T @ sg.ones(n)
+
+
+def test_multi_letter_names_and_sizes_as_numbers():
+    loss = sg.scalar("loss")
+    assert sg.parse("loss", [loss]) is loss
+    assert sg.parse("l o s s", {"l": (), "o": (), "s": ()}).op.name == "mul"
+    # a size used as a number: n is a size of the declared shapes
+    assert sg.parse(r"\frac{1}{n} x", SHAPES) is number(1 / n) * x
+
+
+# ---- the conventions that make parse(latex(e)) give back e ------------------------------------
+def test_ones_vector_takes_the_form_the_product_needs():
+    r = sg.matrix("r", 1, m)
+    assert sg.parse(r"G \mathbf{1}_k", SHAPES) is G @ sg.ones(k)  # 1-D: (n,)
+    assert sg.parse(r"\mathbf{1}_n^\top x", SHAPES) is sg.ones(n) @ x  # a scalar
+    assert sg.parse(r"b \mathbf{1}_k^\top", SHAPES) is b @ sg.ones(k, 1).T  # (n, k)
+    assert sg.parse(r"\mathbf{1}_n^\top G", SHAPES) is sg.ones(n, 1).T @ G  # the row (1, k)
+    assert sg.parse(r"\mathbf{1}_{k} c^\top", SHAPES) is sg.ones(k, 1) @ sg.reshape(c, (1, m))
+    assert sg.parse(r"\mathbf{1}_{n} r", {"r": (1, "m")}) is sg.ones(n, 1) @ r
+    assert sg.parse(r"\mathbf{1}_{n} \mathbf{1}_{k}^\top") is sg.ones(n, k)
+    assert sg.parse(r"G \mathbf{1}_k", SHAPES, shape=("n", 1)) is G @ sg.ones(k, 1)
+
+
+def test_a_transposed_vector_alone_is_a_row():
+    assert sg.parse(r"x^\top", SHAPES) is sg.reshape(x, (1, n))
+    assert sg.parse(r"x^\top A", SHAPES) is x @ A
+    assert sg.parse(r"(x^\top A)^\top", SHAPES) is x @ A  # 1-D: the column again
+
+
+def test_column_and_vector_in_a_sum_are_the_same_column():
+    col = sg.matrix("c", n, 1)
+    got = sg.parse(r"c + G \mathbf{1}_k", {"c": ("n", 1), "G": ("n", "k")})
+    assert got.shape == (n, 1)  # NumPy would broadcast (n, 1) + (n,) to (n, n)
+    assert got is col + sg.reshape(G @ sg.ones(k), (n, 1))
+
+
+@pytest.mark.parametrize("e", [
+    W @ X + b, sg.explicit(W @ X + b), W.T @ W, x @ A @ x, (A + A.T) @ x, sg.inv(A).T,
+    sg.trace(A @ B), sg.logdet(A), sg.det(A) * sg.inv(A).T, sg.norm(x) ** 2, sg.norm(A) ** 2,
+    A ** 2, sg.tanh(A @ x), sg.sigmoid(x), sg.exp(x / s), sg.abs(x), sg.sqrt(s), 2 * A, -A,
+    s * (A + B), A - (B - A), (A + B).T, A * B @ A, sg.outer(x, y), sg.diag(x), sg.eye(n),
+    sg.ones(n, k), sg.softmax(G, axis=1), sg.softmax(G, axis=0), sg.logsumexp(G),
+    sg.grad(x @ sg.inv(A) @ y, A), sg.grad(sg.name("f", W @ X + b), b),
+    sg.grad(sg.name("f", W @ X + b), W), sg.grad(x @ A @ x, x), sg.grad(sg.logdet(A), A),
+    sg.grad(sg.trace(A @ B @ A.T), B), sg.grad(sg.sum(G * (W @ X + b)), b),
+    sg.grad(sg.norm(A @ x - y) ** 2, x), G + b, sg.relu(W @ X) * G,
+])
+def test_printed_expressions_parse_back_to_themselves(e):
+    # The variables of e, its upstream gradients included, declare the shapes.
+    got = sg.parse(sg.latex(e), variables(e), shape=e.shape)
+    assert got is e or sg.simplify(got) is sg.simplify(e), \
+        f"{sg.latex(e)}: got {got!r}, want {e!r}"
+
+
+# ---- errors -------------------------------------------------------------------------------------
+def test_syntax_error_has_column_and_caret():
+    with pytest.raises(sg.LatexSyntaxError) as info:
+        sg.parse(r"W X + }", SHAPES)
+    assert info.value.column == 7
+    assert "W X + }\n        ^" in str(info.value)
+    with pytest.raises(sg.LatexSyntaxError, match=r"'\)' is missing"):
+        sg.parse(r"(W X", SHAPES)
+    with pytest.raises(sg.LatexSyntaxError, match=r"unknown command \\foo"):
+        sg.parse(r"\foo(x)", SHAPES)
+    with pytest.raises(sg.LatexSyntaxError, match=r"\\sum is not supported: sums are written"):
+        sg.parse(r"\sum_i x_i", SHAPES)
+
+
+def test_unknown_symbols_are_listed_with_how_to_declare():
+    with pytest.raises(sg.UnknownSymbolError) as info:
+        sg.parse(r"P Q x + R", SHAPES)
+    assert info.value.names == ("P", "Q", "R")
+    msg = str(info.value)
+    assert "unknown symbols P, Q, R" in msg and "shapes=" in msg and "--shape P=n,m" in msg
+    assert r"P \in \mathbb{R}^{n \times m}" in msg
+    with pytest.raises(sg.UnknownSymbolError, match=r"needs the shape of z"):
+        sg.parse(r"\frac{\partial L}{\partial z}", SHAPES)
+
+
+def test_shape_mismatch_names_the_operands_and_points_at_them():
+    with pytest.raises(sg.ShapeError) as info:
+        sg.parse(r"W W", SHAPES)
+    assert "W (shape (n, m)) and W (shape (n, m))" in str(info.value)
+    assert "^" in str(info.value)
+
+
+@pytest.mark.parametrize("tex,match", [
+    (r"x y", r"two column vectors side by side; write x\^\\top y"),
+    (r"A * B", r"'\*' between"),
+    (r"\mathbf{1}", r"cannot tell the size of \\mathbf\{1\}"),
+    (r"I", r"cannot tell the size of I"),
+    (r"x^2", r"\\circ 2"),
+    (r"\operatorname{softmax}_{\mathrm{diag}}(G)", "each row"),
+])
+def test_ambiguous_input_asks_for_the_reading_meant(tex, match):
+    with pytest.raises(sg.AmbiguousInputError, match=match):
+        sg.parse(tex, SHAPES)
+
+
+def test_assumptions_are_said():
+    with pytest.warns(LatexAssumptionWarning, match="over all entries"):
+        e = sg.parse(r"\operatorname{softmax}(G)", SHAPES)
+    assert e is sg.softmax(G, axis=None)
+
+
+def test_input_size_and_nesting_are_bounded():
+    with pytest.raises(sg.LatexSyntaxError, match=f"at most {MAX_CHARS}"):
+        sg.parse("x + " * (MAX_CHARS // 4 + 1) + "x", SHAPES)
+    with pytest.raises(sg.LatexSyntaxError, match="nested"):
+        sg.parse("(" * 200 + "x" + ")" * 200, SHAPES)
+    with pytest.raises(sg.LatexSyntaxError, match="nested too deeply"):
+        sg.parse("- " * 500 + "x", SHAPES)
+    big = " + ".join(["x"] * 400)  # long but flat input is fine
+    assert sg.parse(big, SHAPES).shape == (n,)
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"x"])
+def test_non_strings_are_refused(bad):
+    with pytest.raises(sg.SymgradError):
+        sg.parse(bad, SHAPES)
+
+
+@pytest.mark.parametrize("shapes,err", [
+    ({"W": "n×"}, sg.SizeError), ({"W": "0×2"}, sg.SizeError), ({3: "n"}, sg.SymgradError),
+    ("nonsense", sg.SymgradError), (42, sg.SymgradError), ({"W": object()}, sg.SizeError),
+])
+def test_bad_declarations(shapes, err):
+    with pytest.raises(err):
+        sg.parse("W", shapes)
+
+
+def test_parse_works_without_latex2sympy2(monkeypatch):
+    monkeypatch.setitem(sys.modules, "latex2sympy2", None)  # import now fails
+    assert sg.parse(r"\tanh(W X + b)", SHAPES) is sg.tanh(W @ X + b)
+    with pytest.raises(sg.UnsupportedError, match="latex2sympy2"):
+        sg.elementwise("mysq", r"x^2", x)
+
+
+def test_user_elementwise_functions_come_from_the_registry():
+    sq = sg.elementwise("cube", sg.ops.elementwise.X ** 3, x)
+    assert sg.parse(r"\operatorname{cube}(x)", SHAPES) is sq
