@@ -20,7 +20,7 @@ from .latex_in.build import Builder, conform
 from .latex_in.declare import Declarations, ShapesArg, declarations, key_of
 from .latex_in.parser import parse_document, statements
 from .node import Node, topo
-from .numeric import evaluate, random_env, variables
+from .numeric import evaluate, free_sizes, random_env, variables
 from .ops import core
 from .ops.shape import sum_axes
 from .printing import latex
@@ -169,17 +169,6 @@ class _Sample:
     true: np.ndarray
 
 
-def _free_sizes(nodes) -> list[sympy.Symbol]:
-    out: set = set()
-    for n in topo(nodes):
-        for s in n.shape:
-            if isinstance(s, sympy.Expr):
-                out |= s.free_symbols
-        if n.op is core.NUMBER:
-            out |= n.params[0].free_symbols
-    return sorted(out, key=str)
-
-
 def _size_bindings(syms, count: int, rng) -> list[dict]:
     """`count` different bindings, each of distinct sizes 2..7 (more when many sizes)."""
     high = max(7, len(syms) + 3)
@@ -278,7 +267,7 @@ def _decide(claim: Node, truth: Node, y: Node, x: Node, upstream: Node | None, s
             symbolic = False
     rng = np.random.default_rng(seed)
     roots = [y, claim, truth] + ([upstream] if upstream is not None else [])
-    syms = _free_sizes(roots)
+    syms = sorted(free_sizes(topo(roots)), key=str)
     drawn: list[_Sample] = []
     for sizes in _size_bindings(syms, nbind, rng):
         for _ in range(nsamp):

@@ -33,6 +33,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from .errors import SymgradError, UnsupportedError
 from .node import Node, describe, topo
+from .numeric import free_sizes
 from .ops import core
 
 # Python operator precedences (higher binds tighter). MATMUL parses as MUL but is printed
@@ -270,7 +271,7 @@ class _Generator:
         self.param_names = [self.alloc(_sanitize(a.params[0])) for a in args]
         for a, pname in zip(args, self.param_names):
             self._new(_Entity(0, a, pname, ATOM, kind="param"))
-        syms = sorted({s for n in order + args for s in _free_syms(n)}, key=str)
+        syms = sorted(free_sizes(order + args), key=str)
         self.size_names = {s: self.alloc(_sanitize(str(s))) for s in syms}
         self.names = list(names) if names is not None else None
 
@@ -592,16 +593,6 @@ class _Generator:
 
 
 _BUILTINS = frozenset(dir(builtins))
-
-
-def _free_syms(n: Node) -> set:
-    out: set = set()
-    for s in n.shape:
-        if isinstance(s, sympy.Expr):
-            out |= s.free_symbols
-    if n.op is core.NUMBER:
-        out |= n.params[0].free_symbols
-    return out
 
 
 def _sanitize(name: str) -> str:

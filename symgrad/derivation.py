@@ -727,7 +727,7 @@ class Derivation:
                             evaluate(self.result[v], env, sizes), 1e-8)
                 if step.kind != "gradients":
                     last = value
-        if self._tangents and last is not None:
+        if self._tangents and grads and last is not None:
             read = sum(float(np.sum(grads[v] * env[dv])) for v, dv in self._tangents.items()
                        if v in grads)
             compare("the gradients read off give back dL", read, last, 1e-8)
@@ -1107,16 +1107,22 @@ def pdf_pages(pdf: Path) -> int:
 
 # ---- the public entry point ---------------------------------------------------------------------
 def derive(y: Node | float, wrt: Node | Sequence[Node] | None = None,
-           options: DerivationOptions | None = None, **kw) -> Derivation:
+           options: DerivationOptions | None = None, order: int = 1, **kw) -> Derivation:
     """A step-by-step derivation of the gradients of y w.r.t. wrt (default: every variable).
 
     y is a scalar objective, or a non-scalar f back-propagated against a symbolic upstream
-    gradient ∂L/∂f. Keywords are DerivationOptions fields (differential, cotangent, notes,
-    name_intermediates) or Style fields (transpose, ones, bold, loss, upstream,
-    size_subscripts).
+    gradient ∂L/∂f. order=2: the Hessian of a scalar y w.r.t. one variable (or sg.vec(X)),
+    through the second differential. Keywords are DerivationOptions fields (differential,
+    cotangent, notes, name_intermediates) or Style fields (transpose, ones, bold, loss,
+    upstream, size_subscripts).
     """
     y = core.as_node(y)
     opts = DerivationOptions.make(options, **kw)
+    if order == 2:
+        return _hessian_derivation(y, wrt, opts)
+    if order != 1:
+        raise DifferentiationError(f"derive() takes order=1 (gradients) or 2 (a Hessian), "
+                                   f"not {order!r}")
     if wrt is None:
         xs = _user_vars(y)
         if not xs:
@@ -1136,3 +1142,44 @@ def derive(y: Node | float, wrt: Node | Sequence[Node] | None = None,
             raise DifferentiationError(f"{v.params[0]} is a symbol of a derivation, "
                                        "not a variable")
     return _Builder(y, xs, opts).build()
+
+
+def _hessian_derivation(y: Node, wrt, opts: DerivationOptions) -> Derivation:
+    """The second-order derivation: gradient, dL, d²L = dxᵀ H dx, the Hessian read off.
+
+    The steps come from symgrad.jacobian.hessian_steps; verify() checks dL against finite
+    differences and the quadratic form against the second differential it continues."""
+    from .jacobian import _wrt, hessian_steps
+
+    if isinstance(wrt, (list, tuple)):
+        if len(wrt) != 1:
+            raise DifferentiationError("derive(order=2) takes one variable (or sg.vec(X))")
+        wrt = wrt[0]
+    if wrt is None or y.ndim:
+        raise DifferentiationError("derive(order=2) needs a scalar objective and one variable")
+    var, _ = _wrt(wrt)
+    b = _Builder(y, [var], opts)
+    raw = hessian_steps(y, wrt)
+    dx = next(v for v in topo([s.rhs for s in raw]) if v.op is core.VAR
+              and v.params[0] == "d" + var.params[0] and v is not var)
+    # Prose in plain words: it goes into \intertext, where pdflatex takes no Unicode math.
+    kinds = {"dL": ("differential", "The first differential, the gradient against dx:"),
+             "d²L": ("second", "The second differential, the differential of the gradient "
+                               "along dx (linear in dx):")}
+    steps: list[Step] = []
+    for i, s in enumerate(raw):
+        cont = i and raw[i - 1].lhs_text == s.lhs_text  # dxᵀ H dx continues d²L
+        lhs = None if cont else b.symbol(f"hess({s.lhs_text})", s.rhs.shape, s.lhs, s.lhs_text)
+        eq = Equation(lhs, s.rhs, ("read as a quadratic form",) if cont else ())
+        if cont:
+            steps[-1] = replace(steps[-1], equations=steps[-1].equations + (eq,))
+            continue
+        kind, prose = kinds.get(s.lhs_text, ("hessian", "The Hessian, read off the quadratic "
+                                                        "form (symmetric):"))
+        if i == 0:
+            kind, prose = "gradient", "The gradient, by reverse mode:"
+        steps.append(Step(kind, (eq,), (prose,)))
+    hess = raw[-1].rhs
+    b.symbols[dx] = b.printed(dx)
+    return Derivation(y, [var], steps, {var: hess}, b.opts, b.symbols, [], {var: dx}, None,
+                      "hessian", {})

@@ -17,7 +17,8 @@ def variables(exprs) -> list[Node]:
     return [n for n in topo(exprs) if n.op is core.VAR]
 
 
-def _free_sizes(nodes) -> set[sympy.Symbol]:
+def free_sizes(nodes) -> set[sympy.Symbol]:
+    """The symbolic sizes that shapes and numbers below `nodes` depend on."""
     out: set = set()
     for n in nodes:
         for s in n.shape:
@@ -65,7 +66,7 @@ def bind(exprs, env: dict, sizes: dict | None = None) -> tuple[dict[Node, np.nda
         values[v] = arr
     if missing:
         raise EvaluationError(f"no value given for {', '.join(sorted(set(missing)))}")
-    unbound = _free_sizes(order) - set(bound)
+    unbound = free_sizes(order) - set(bound)
     if unbound:
         raise EvaluationError(
             f"sizes {', '.join(sorted(map(str, unbound)))} are not fixed by any array; "
@@ -130,7 +131,7 @@ def numeric_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
 def random_sizes(exprs, rng: np.random.Generator, low: int = 2, high: int = 6) -> dict:
     """Distinct random values for the symbolic sizes, so transposes cannot hide."""
-    syms = sorted(_free_sizes(topo(exprs)), key=str)
+    syms = sorted(free_sizes(topo(exprs)), key=str)
     pool = list(range(low, max(high, low + len(syms)) + 1))
     picks = rng.choice(pool, size=len(syms), replace=False)
     return {s: int(p) for s, p in zip(syms, picks)}

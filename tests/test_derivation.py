@@ -128,12 +128,27 @@ OPTION_VARIANTS = {
 }
 
 
+def hessian_examples() -> dict[str, tuple]:
+    """Second-order derivations (derive(..., order=2)): (objective, variable)."""
+    n_, = sg.dims("n")
+    x, b = sg.vector("x", n_), sg.vector("b", n_)
+    A, X = sg.matrix("A", n_, n_), sg.matrix("X", n_, n_)
+    return {
+        "hessian-quadratic": (x @ A @ x, x),
+        "hessian-least-squares": (sg.norm(A @ x - b) ** 2, x),
+        "hessian-sum-exp": (sg.sum(sg.exp(A @ x)), x),
+        "hessian-trace-vec": (sg.trace(X.T @ A @ X), sg.vec(X)),
+    }
+
+
 @pytest.fixture(scope="module")
 def derivations() -> dict[str, Derivation]:
     out = {}
     for name, build in EXAMPLES.items():
         y, wrt = build()
         out[name] = sg.derive(y, wrt)
+    for name, (y, x) in hessian_examples().items():
+        out[name] = sg.derive(y, x, order=2)
     return out
 
 
