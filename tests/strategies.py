@@ -43,9 +43,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
+from symgrad.errors import ShapeError
 from symgrad.node import Node
 from symgrad.numeric import random_env, random_sizes
 from symgrad.ops.core import variable
+from symgrad.shapes import broadcast_shapes
 
 # ---- Hypothesis profiles -----------------------------------------------------------------
 CI_MAX_EXAMPLES = 60
@@ -86,18 +88,12 @@ UNIVERSE: tuple[Shape, ...] = SHAPES + EXTRA_SHAPES
 
 
 def broadcast_shape(a: Shape, b: Shape) -> Shape | None:
-    """NumPy broadcasting of two shapes; a symbolic size broadcasts only against literal 1."""
-    out = []
-    for i in range(1, max(len(a), len(b)) + 1):
-        x = a[-i] if i <= len(a) else 1
-        y = b[-i] if i <= len(b) else 1
-        if x == y or y == 1:
-            out.append(x)
-        elif x == 1:
-            out.append(y)
-        else:
-            return None
-    return tuple(reversed(out))
+    """NumPy broadcasting of two shapes (symgrad's rule), or None where they do not broadcast;
+    used to tabulate which operand shapes fit before any expression is drawn."""
+    try:
+        return broadcast_shapes(a, b)
+    except ShapeError:
+        return None
 
 
 def matmul_shape(a: Shape, b: Shape) -> Shape | None:
