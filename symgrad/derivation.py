@@ -890,12 +890,6 @@ class _Builder:
         steps.append(self.gradient_step(gmap))
         return steps, tangents
 
-    def marks(self, expr: Node) -> bool:
-        """Does the expression broadcast a non-scalar operand of + or -?"""
-        sums = (arith.ADD_OP, arith.SUB_OP)
-        return any(n.op in sums and any(a.ndim and a.shape != n.shape for a in n.args)
-                   for n in topo(expr))
-
     def cyclic_note(self, live) -> tuple[Part, ...]:
         if any(v.ndim == 2 for v, _ in live):
             cyc = self.symbol("generic(cyclic)", (), r"\operatorname{tr}(A B) = "
