@@ -26,7 +26,13 @@ _ATOMS: weakref.WeakValueDictionary[str, Node] = weakref.WeakValueDictionary()
 # A reordered inner product (yᵀx for xᵀy) is a new node that nothing else holds: keep it alive
 # as long as the original, or _ATOMS drops it before from_sympy reads it back.
 _CANON: weakref.WeakKeyDictionary[Node, Node] = weakref.WeakKeyDictionary()
-_ARITH = {arith.ADD_OP, arith.SUB_OP, arith.NEG_OP, arith.MUL_OP, arith.DIV_OP, arith.POW_OP}
+
+
+# The arithmetic roles an op declares (Op.algebra), as SymPy operations on scalars.
+_SCALAR = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "neg": lambda a: -a,
+    "mul": lambda a, b: a * b, "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
+}
 
 
 # ---- scalars <-> SymPy ------------------------------------------------------------------------
@@ -56,16 +62,9 @@ def to_sympy(n: Node, memo: dict | None = None) -> sympy.Expr:
     op = n.op
     if op is core.NUMBER:
         out = n.params[0]
-    elif op in _ARITH and all(a.ndim == 0 for a in n.args):
+    elif op.algebra is not None and all(a.ndim == 0 for a in n.args):
         xs = [to_sympy(a, memo) for a in n.args]
-        out = {
-            arith.ADD_OP: lambda: xs[0] + xs[1],
-            arith.SUB_OP: lambda: xs[0] - xs[1],
-            arith.NEG_OP: lambda: -xs[0],
-            arith.MUL_OP: lambda: xs[0] * xs[1],
-            arith.DIV_OP: lambda: xs[0] / xs[1],
-            arith.POW_OP: lambda: xs[0] ** xs[1],
-        }[op]()
+        out = _SCALAR[op.algebra](*xs)
     elif op.sympy is not None and n.args[0].ndim == 0:
         out = op.sympy(to_sympy(n.args[0], memo))
     else:
@@ -191,15 +190,15 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
         out = {(): sympy.Integer(1)}
     elif op is shape.BROADCAST or shape.prepends_unit_axes(n):
         out = terms(n.args[0], memo)
-    elif op in (arith.ADD_OP, arith.SUB_OP):
+    elif op.algebra in ("add", "sub"):
         out = dict(terms(n.args[0], memo))
-        sign = 1 if op is arith.ADD_OP else -1
+        sign = 1 if op.algebra == "add" else -1
         for m, c in terms(n.args[1], memo).items():
             out[m] = out.get(m, 0) + sign * c
-    elif op is arith.NEG_OP:
+    elif op.algebra == "neg":
         out = {m: -c for m, c in terms(n.args[0], memo).items()}
-    elif op in (arith.MUL_OP, arith.DIV_OP):
-        k = 1 if op is arith.MUL_OP else -1
+    elif op.algebra in ("mul", "div"):
+        k = 1 if op.algebra == "mul" else -1
         ta, tb = terms(n.args[0], memo), terms(n.args[1], memo)
         sa, sb = _single(ta), _single(tb)
         if not ta or (not tb and k == 1):
@@ -214,7 +213,7 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
             out = {_mono_mul(((n.args[0], 1),), sb[0], -1): 1 / sb[1]}
         else:
             out = _atom(n)
-    elif op is arith.POW_OP and core.is_number(n.args[1]) and n.args[1].params[0].is_Integer:
+    elif op.algebra == "pow" and core.is_number(n.args[1]) and n.args[1].params[0].is_Integer:
         p = int(n.args[1].params[0])
         sa = _single(terms(n.args[0], memo))
         if sa and p != 0:

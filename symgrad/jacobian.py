@@ -21,7 +21,7 @@ from .errors import DifferentiationError, ShapeError, UnsupportedError
 from .grad import backprop, vjp
 from .node import Node, describe, topo
 from .numeric import variables
-from .ops import arith, core, linalg, reduce, shape
+from .ops import arith, core, linalg, shape
 from .ops import kron as kr
 from .shapes import numel
 from .simplify import simplify as _simplify
@@ -130,7 +130,7 @@ class _Reader:
         if all(s == 1 for s in n.shape):  # one value, a linear functional of u: its gradient
             (gu,) = backprop(shape.reshape(n, ()), core.number(1), [self.u])  # is the row
             return _row(_simplify(gu))
-        rule = _RULES.get(n.op)
+        rule = n.op.matrix_form
         if rule is None:
             raise UnsupportedError(
                 f"cannot read a matrix off {describe(n)}: symgrad has no matrix form for "
@@ -147,186 +147,19 @@ class _Reader:
     def not_linear(self, n: Node) -> _NotLinear:
         return _NotLinear(f"{describe(n)} is not linear in the upstream gradient: no matrix form")
 
-
-def _r_name(R: _Reader, n: Node) -> Node:
-    return R.of(n.args[0])
-
-
-def _r_neg(R: _Reader, n: Node) -> Node:
-    return arith.neg(R.of(n.args[0]))
-
-
-def _r_addsub(R: _Reader, n: Node) -> Node:
-    parts = []
-    for a, d in zip(n.args, R.deps(n)):
-        if d:
-            parts.append(_apply(_bcast_map(a.shape, n.shape), R.of(a)))
-        elif core.is_zero(a):
-            parts.append(None)
-        else:
-            raise R.not_linear(n)  # affine, not linear
-    a, b = parts
-    if b is None:
-        return a
-    if a is None:
-        return arith.neg(b) if n.op is arith.SUB_OP else b
-    return arith.add(a, b) if n.op is arith.ADD_OP else arith.sub(a, b)
-
-
-def _factors(R: _Reader, n: Node) -> tuple[list[Node], Node]:
-    """A Hadamard chain as (constant factors, the one factor depending on u)."""
-    consts, dep, stack = [], [], [n]
-    while stack:
-        e = stack.pop()
-        if e.op is arith.MUL_OP and e in R.dep:
-            stack += list(e.args)
-        elif e.op is arith.DIV_OP and e in R.dep:
-            if e.args[1] in R.dep:
-                raise R.not_linear(n)
-            stack.append(e.args[0])
-            consts.append(arith.div(1, e.args[1]))
-        elif e in R.dep:
-            dep.append(e)
-        else:
-            consts.append(e)
-    if len(dep) != 1:
-        raise R.not_linear(n)
-    return consts, dep[0]
-
-
-def _scalar_like(c: Node) -> Node | None:
-    """c as a scalar when it has one entry (a keepdims sum, a (1,) vector), else None."""
-    if c.ndim == 0:
-        return c
-    if all(s == 1 for s in c.shape):
-        return shape.reshape(c, ())
-    if c.op is shape.BROADCAST and all(s == 1 for s in c.args[0].shape):
-        return shape.reshape(c.args[0], ())
-    return None
-
-
-def _r_hadamard(R: _Reader, n: Node) -> Node:
-    consts, d = _factors(R, n)
-    scalars, arrays = [], []
-    for c in consts:
-        s = _scalar_like(c)
-        (scalars if s is not None else arrays).append(s if s is not None else c)
-    md = R.of(d)
-    if arrays:
-        c = arrays[0]
-        for a in arrays[1:]:
-            c = arith.mul(c, a)
-        c = shape.broadcast_to(c, n.shape)
-        if all(s == 1 for s in d.shape) or d.ndim == 0:  # a spread value times c: c ⊗ row
-            m = _mm(_col(c), md)
-        else:
-            m = _mm(linalg.diag(c if c.ndim == 1 else kr.vec(c)),
-                    _apply(_bcast_map(d.shape, n.shape), md))
-    else:
-        m = _apply(_bcast_map(d.shape, n.shape), md)
-    for s in scalars:
-        m = arith.mul(s, m)
-    return m
-
-
-def _r_pow(R: _Reader, n: Node) -> Node:
-    a, p = n.args
-    if p in R.dep or not core.is_number(p, 1):
-        raise R.not_linear(n)
-    return _apply(_bcast_map(a.shape, n.shape), R.of(a))
-
-
-def _r_matmul(R: _Reader, n: Node) -> Node:
-    a, b = n.args
-    da, db = R.deps(n)
-    if da and db:
-        raise R.not_linear(n)
-    if da:  # vec(E B) = (Bᵀ ⊗ I) vec(E)
-        if a.ndim == 1:
-            return _mm(shape.transpose(b), R.of(a))
-        left = kr.kron(shape.transpose(b) if b.ndim == 2 else _row(b), core.eye(a.shape[0]))
-        return _mm(left, R.of(a))
-    if b.ndim == 1:  # vec(A E) = (I ⊗ A) vec(E)
-        return _mm(a if a.ndim == 2 else _row(a), R.of(b))
-    return _mm(kr.kron(core.eye(b.shape[1]), a if a.ndim == 2 else _row(a)), R.of(b))
-
-
-def _r_outer(R: _Reader, n: Node) -> Node:
-    a, b = n.args
-    da, db = R.deps(n)
-    if da and db:
-        raise R.not_linear(n)
-    if da:  # vec(e bᵀ) = (b ⊗ I) e
-        return _mm(kr.kron(_col(b), core.eye(a.shape[0])), R.of(a))
-    return _mm(kr.kron(core.eye(b.shape[0]), _col(a)), R.of(b))  # vec(a eᵀ) = (I ⊗ a) e
-
-
-def _r_transpose(R: _Reader, n: Node) -> Node:
-    p, q = n.args[0].shape
-    return _mm(kr.commutation(p, q), R.of(n.args[0]))
-
-
-def _r_same(R: _Reader, n: Node) -> Node:  # reshape (unit axes), vec, unvec: vec is unchanged
-    return R.of(n.args[0])
-
-
-def _r_broadcast(R: _Reader, n: Node) -> Node:
-    return _apply(_bcast_map(n.args[0].shape, n.shape), R.of(n.args[0]))
-
-
-def _r_sum_to(R: _Reader, n: Node) -> Node:
-    b = _bcast_map(n.shape, n.args[0].shape)
-    return _apply(None if b is None else shape.transpose(b), R.of(n.args[0]))
-
-
-def _r_sum(R: _Reader, n: Node) -> Node:
-    a = n.args[0]
-    return _mm(_sum_map(a.shape, n.params[0]), R.of(a))
-
-
-def _r_diag(R: _Reader, n: Node) -> Node:
-    a = n.args[0]
-    e = _diag_embed(a.shape[0])
-    return _mm(e if a.ndim == 1 else shape.transpose(e), R.of(a))
-
-
-def _r_kron(R: _Reader, n: Node) -> Node:
-    a, b = n.args
-    da, db = R.deps(n)
-    if da and db:
-        raise R.not_linear(n)
-    if a.ndim == 1:  # kron(a, b) = vec(b aᵀ)
-        if da:
-            return _mm(kr.kron(core.eye(a.shape[0]), _col(b)), R.of(a))
-        return _mm(kr.kron(_col(a), core.eye(b.shape[0])), R.of(b))
-    # Magnus & Neudecker (1999), Thm 3.10: vec(A ⊗ B) = (I_q ⊗ K_{s,p} ⊗ I_r)(vec A ⊗ vec B).
-    (p, q), (r, s) = a.shape, b.shape
-    perm = kr.kron(kr.kron(core.eye(q), kr.commutation(s, p)), core.eye(r))
-    if da:
-        return _mm(perm, _mm(kr.kron(core.eye(p * q), _col(b)), R.of(a)))
-    return _mm(perm, _mm(kr.kron(_col(a), core.eye(r * s)), R.of(b)))
-
-
-_RULES: dict = {
-    core.NAME: _r_name,
-    arith.NEG_OP: _r_neg,
-    arith.ADD_OP: _r_addsub,
-    arith.SUB_OP: _r_addsub,
-    arith.MUL_OP: _r_hadamard,
-    arith.DIV_OP: _r_hadamard,
-    arith.POW_OP: _r_pow,
-    linalg.MATMUL: _r_matmul,
-    linalg.OUTER: _r_outer,
-    linalg.DIAG: _r_diag,
-    shape.T: _r_transpose,
-    shape.RESHAPE: _r_same,
-    shape.BROADCAST: _r_broadcast,
-    shape.SUM_TO: _r_sum_to,
-    reduce.SUM: _r_sum,
-    kr.KRON: _r_kron,
-    kr.VEC: _r_same,
-    kr.UNVEC: _r_same,
-}
+    # The vec algebra the ops' matrix forms (Op.matrix_form) are written in.
+    mm = staticmethod(_mm)
+    col = staticmethod(_col)
+    row = staticmethod(_row)
+    apply = staticmethod(_apply)
+    bcast_map = staticmethod(_bcast_map)
+    sum_map = staticmethod(_sum_map)
+    diag_embed = staticmethod(_diag_embed)
+    kron = staticmethod(kr.kron)
+    commutation = staticmethod(kr.commutation)
+    vec = staticmethod(kr.vec)
+    diag = staticmethod(linalg.diag)
+    eye = staticmethod(core.eye)
 
 
 def linear_matrix(e: Node, u: Node) -> Node:

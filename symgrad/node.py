@@ -85,52 +85,57 @@ class Node:
         """Simplest first, then by variable name, then structurally: deterministic order."""
         return (self.size, self.params[0] if self.op.name == "var" else "", self.digest)
 
-    # ---- NumPy-style operators (each delegates to the op's constructor) -------------------
+    # ---- NumPy-style operators and printing: installed from above ----------------------
+    # The op families and the printer import this module, so they install the operators
+    # (install_operators, install_printers) once they exist: no import cycle.
+    _ops: Any = None
+    _print: Any = None
+
     def __add__(self, o):
-        return _api().add(self, o)
+        return Node._ops.add(self, o)
 
     def __radd__(self, o):
-        return _api().add(o, self)
+        return Node._ops.add(o, self)
 
     def __sub__(self, o):
-        return _api().sub(self, o)
+        return Node._ops.sub(self, o)
 
     def __rsub__(self, o):
-        return _api().sub(o, self)
+        return Node._ops.sub(o, self)
 
     def __mul__(self, o):
-        return _api().mul(self, o)
+        return Node._ops.mul(self, o)
 
     def __rmul__(self, o):
-        return _api().mul(o, self)
+        return Node._ops.mul(o, self)
 
     def __truediv__(self, o):
-        return _api().div(self, o)
+        return Node._ops.div(self, o)
 
     def __rtruediv__(self, o):
-        return _api().div(o, self)
+        return Node._ops.div(o, self)
 
     def __pow__(self, o):
-        return _api().pow(self, o)
+        return Node._ops.pow(self, o)
 
     def __rpow__(self, o):
-        return _api().pow(o, self)
+        return Node._ops.pow(o, self)
 
     def __matmul__(self, o):
-        return _api().matmul(self, o)
+        return Node._ops.matmul(self, o)
 
     def __rmatmul__(self, o):
-        return _api().matmul(o, self)
+        return Node._ops.matmul(o, self)
 
     def __neg__(self):
-        return _api().neg(self)
+        return Node._ops.neg(self)
 
     def __pos__(self):
         return self
 
     @property
     def T(self) -> Node:
-        return _api().transpose(self)
+        return Node._ops.transpose(self)
 
     def __bool__(self) -> bool:
         raise ExpressionTypeError(
@@ -141,25 +146,25 @@ class Node:
     def __iter__(self) -> Iterator:
         raise ExpressionTypeError("a symgrad expression is not iterable")
 
-    # ---- printing ----------------------------------------------------------------------
     def __str__(self) -> str:
-        from .printing import unicode
-
-        return unicode(self)
+        return Node._print.unicode(self)
 
     def __repr__(self) -> str:
         return f"<{self.op.name} {fmt_shape(self.shape)}: {self}>"
 
     def _repr_latex_(self) -> str:
-        from .printing import latex
-
-        return f"$\\displaystyle {latex(self)}$"
+        return f"$\\displaystyle {Node._print.latex(self)}$"
 
 
-def _api():
-    from .ops import api
+def install_operators(ops: Any) -> None:
+    """Give nodes their NumPy-style operators: `ops` has add sub mul div pow matmul neg
+    transpose (the public constructors, which coerce Python numbers)."""
+    type.__setattr__(Node, "_ops", ops)
 
-    return api
+
+def install_printers(printers: Any) -> None:
+    """Give nodes str() and the Jupyter display: `printers` has unicode and latex."""
+    type.__setattr__(Node, "_print", printers)
 
 
 def describe(x: Node, limit: int = 40) -> str:

@@ -1,13 +1,15 @@
 """The op registry: each operator is declared once, with every rule the engine needs.
 
-Printer, evaluator, differentiator, simplifier, explicit-form lowering and the tests all read
-these declarations; none of them branches on op names.
+Printer, parser, evaluator, code generator, differentiator, Jacobian reader, simplifier,
+explicit-form lowering and the tests all read these declarations; none of them keeps a table
+of its own keyed by op.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from .errors import UnsupportedError
@@ -19,18 +21,59 @@ if TYPE_CHECKING:
 Rule = tuple[str, Callable[["Node"], "Node | None"]]
 
 
+class Prec(IntEnum):
+    """Printing precedence: an argument printed below its slot's minimum gets parentheses."""
+
+    ADD = 10
+    NEG = 15
+    HAD = 18
+    PROD = 20
+    POSTFIX = 90
+    FRAC = 95
+    ATOM = 100
+
+
+ADD, NEG, HAD, PROD, POSTFIX, FRAC, ATOM = (Prec.ADD, Prec.NEG, Prec.HAD, Prec.PROD,
+                                            Prec.POSTFIX, Prec.FRAC, Prec.ATOM)
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How LaTeX writes an op that reads as a named function, for the printer and the parser.
+
+    The printer writes `latex` (Unicode: `unicode`); the parser accepts every word of `words`
+    as `\\operatorname{w}`, `\\mathrm{w}` or `\\text{w}`, and as the command `\\w` when `latex`
+    is itself a command (`\\exp`, `\\det`).
+    """
+
+    latex: str
+    unicode: str
+    words: tuple[str, ...] = ()
+    # Takes an axis written as a subscript (softmax_{row}); `build(x, axis)` then builds it.
+    reduction: bool = False
+    # (x) or (x, axis) -> Node; None: Node(op, (x,)).
+    build: Callable[..., Node] | None = None
+
+    @property
+    def command(self) -> str | None:
+        """The command word when the op prints as a LaTeX command (\\exp -> "exp")."""
+        s = self.latex
+        return s[1:] if s.startswith("\\") and s[1:].isalpha() else None
+
+
 @dataclass(frozen=True, eq=False)
 class Op:
     name: str
     # (args, params) -> shape; raises ShapeError naming the operands.
     shape: Callable[[tuple, tuple], tuple]
-    # (node, cotangent, needs: tuple[bool]) -> per-argument cotangents (None where not needed).
-    # Written as if shapes matched: the reverse-mode driver sums each to its argument's shape.
-    vjp: Callable[[Node, Node, tuple], tuple] | None = None
     # (node, printer) -> (text, precedence); the printer supplies the tokens of its style.
     print: Callable[[Any, Any], tuple[str, int]] | None = None
-    # (node, argument values, sizes) -> NumPy array.
+    # (node, argument values, sizes) -> NumPy array: the reference semantics.
     numpy: Callable[[Node, list, dict], Any] | None = None
+    # (node, cotangent, needs: tuple[bool]) -> per-argument cotangents (None where not needed).
+    # Written as if shapes matched: the reverse-mode driver sums each to its argument's shape.
+    # None for leaves; an op that is not differentiable says so with `differentiable=False`.
+    vjp: Callable[[Node, Node, tuple], tuple] | None = None
     # Rewrite rules whose left side has this op at the root, applied by simplify().
     rules: list[Rule] = field(default_factory=list)
     # node -> the same value with broadcasts and sums as products with ones vectors.
@@ -40,23 +83,62 @@ class Op:
     # Elementwise ops map to a SymPy function of one scalar (scalar algebra in simplify).
     sympy: Any = None
     linear: bool = False  # f(a x) = a f(x) for scalar a: scalars pull out of it
+    bilinear: bool = False  # f(a x, b y) = a b f(x, y): scalars pull out of each argument
+    # The arithmetic normal form (symgrad.algebra) reads these ops as sums and products.
+    algebra: str | None = None  # "add" "sub" "neg" "mul" "div" "pow"
     # (node, argument handles, backend emitter) -> the op's generated code (symgrad.codegen):
     # a Python expression (str, or (str, precedence), or emitter.code(...)), or an equivalent
     # Node to generate instead (the expert's peepholes: G @ 1 -> G.sum(axis=1), ...).
     code: Callable[[Node, list, Any], Any] | None = None
+    # The LaTeX function spelling, read by the printer and the parser (None: an operator or
+    # a notation of its own, such as A B, A^{-1}, \mathbf{1}_n, which the grammar knows).
+    spelling: Spelling | None = None
+    # (node, printer) -> (text, precedence) of the node's transpose, where a form of its own
+    # reads better than (...)^T (A^{-T} for an inverse).
+    print_transposed: Callable[[Any, Any], tuple[str, int]] | None = None
+    # (reader, node) -> M with vec(node) = M vec(u), for a node linear in the reader's u
+    # (symgrad.jacobian; the reader supplies M of the arguments and the vec algebra).
+    matrix_form: Callable[[Any, Node], Node] | None = None
+    # node -> True when the value is a symmetric matrix whenever the arguments that are
+    # matrices are (A + A^T, A^T A ...): lets simplify drop transposes.
+    symmetric: Callable[[Node], bool] | None = None
+    differentiable: bool = True  # False: a constant (leaf), no VJP needed
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
 
+    def __reduce__(self):  # pickled by name: the registry holds the one Op of that name
+        return (lookup, (self.name,))
+
 
 REGISTRY: dict[str, Op] = {}
 
+# Every op prints, evaluates and has test cases; an op with arguments differentiates too.
+_REQUIRED = ("print", "numpy")
+
 
 def register(op: Op) -> Op:
+    """Declare an op. An incomplete declaration is refused, naming what is missing."""
     if op.name in REGISTRY:
         raise UnsupportedError(f"operator {op.name!r} is already declared")
+    missing = [f for f in _REQUIRED if getattr(op, f) is None]
+    if op.differentiable and op.cases is not None and op.vjp is None:
+        missing.append("vjp")
+    if missing:
+        raise UnsupportedError(
+            f"operator {op.name!r} is incomplete: it declares no {', '.join(missing)} "
+            f"(every op needs print and numpy; a differentiable op with arguments needs vjp)"
+        )
     REGISTRY[op.name] = op
     return op
+
+
+def lookup(name: str) -> Op:
+    """The op declared under `name`."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnsupportedError(f"no operator {name!r} is declared") from None
 
 
 def rule(op: Op, name: str):
@@ -67,6 +149,3 @@ def rule(op: Op, name: str):
         return fn
 
     return deco
-
-# Printing precedences (one table): an argument printed below its slot's minimum gets parens.
-ADD, NEG, HAD, PROD, POSTFIX, FRAC, ATOM = 10, 15, 18, 20, 90, 95, 100

@@ -8,11 +8,12 @@ products with ones vectors (G 1, Gᵀ 1), so printed results say exactly what th
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, replace
 
 import sympy
 
-from .node import Node, topo
+from .node import Node, install_printers, topo
 from .op import ADD, ATOM, FRAC, HAD, NEG, POSTFIX, PROD
 
 GREEK = {
@@ -271,3 +272,6 @@ def unicode(expr, style: Style | None = None) -> str:
     from .ops.core import as_node
 
     return Printer(style or UNICODE)(as_node(expr))
+
+
+install_printers(sys.modules[__name__])  # str(node) and the Jupyter display print through here

@@ -14,29 +14,34 @@ from . import algebra
 from .errors import SymgradError
 from .node import Node, topo
 from .op import REGISTRY, Op
-from .ops import arith, linalg
 
 MAX_REWRITES = 200  # per node; a longer chain means two rules undo each other (a bug)
 
 # Which rules fired, for the soundness tests (every rule must be seen doing its job).
 FIRED: Counter = Counter()
+FIRED_AT: Counter = Counter()  # (op name, rule name) -> times it rewrote a node
 
 
-def _attach_mechanisms() -> None:
-    arithmetic = (arith.ADD_OP, arith.SUB_OP, arith.NEG_OP, arith.MUL_OP, arith.DIV_OP,
-                  arith.POW_OP)
-    for op in arithmetic:  # the normal form already moves their scalars
-        op.rules.append(("arith-normal-form", algebra.normalize))
-    for op in REGISTRY.values():
-        if op not in arithmetic and (op.linear or op in (linalg.MATMUL, linalg.OUTER)):
-            op.rules.insert(0, ("pull-scalar", algebra.pull_scalars))
+def _mechanisms(op: Op) -> list:
+    """The shared mechanisms an op takes part in, by what it declares (read at call time, so
+    an op registered late gets them too)."""
+    if op.algebra is not None:  # the normal form already moves their scalars
+        return [("arith-normal-form", algebra.normalize)]
+    if op.linear or op.bilinear:
+        return [("pull-scalar", algebra.pull_scalars)]
+    return []
 
 
-_attach_mechanisms()
+def op_rules(op: Op) -> list:
+    """Every rule rooted at `op`: pulling scalars first, the op's own rules, the normal form."""
+    mech = _mechanisms(op)
+    if op.algebra is not None:
+        return op.rules + mech
+    return mech + op.rules
 
 
 def rules() -> list[tuple[Op, str]]:
-    return [(op, name) for op in REGISTRY.values() for name, _ in op.rules]
+    return [(op, name) for op in REGISTRY.values() for name, _ in op_rules(op)]
 
 
 class _Simplifier:
@@ -80,10 +85,11 @@ class _Simplifier:
         raise SymgradError(f"internal error: rules on {cur.op.name} did not reach a fixed point")
 
     def rewrite(self, n: Node) -> Node | None:
-        for name, fn in n.op.rules:
+        for name, fn in op_rules(n.op):
             out = fn(n)
             if out is not None and out is not n:
                 FIRED[name] += 1
+                FIRED_AT[(n.op.name, name)] += 1
                 return out
         return None
 

@@ -12,37 +12,11 @@ import pytest
 
 from symgrad.grad import vjp
 from symgrad.numeric import evaluate, random_env, sample
-from symgrad.op import REGISTRY
 from symgrad.ops import api as sg
 from symgrad.ops.core import number, variable
-from symgrad.simplify import FIRED, rules, simplify
+from symgrad.simplify import FIRED, FIRED_AT, rules, simplify
 
 RTOL = 1e-9
-
-
-# ---- which (op, rule) pairs fire: the rule functions are wrapped while this module runs ------
-PAIRS: Counter = Counter()  # (op name, rule name) -> times it rewrote a node
-
-
-def _tracked(op_name, rule_name, fn):
-    def rule(n):
-        out = fn(n)
-        if out is not None and out is not n:  # what simplify counts as firing
-            PAIRS[(op_name, rule_name)] += 1
-        return out
-
-    rule.__wrapped__ = fn
-    return rule
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _track_rules():
-    saved = {op: list(op.rules) for op in REGISTRY.values()}
-    for op in REGISTRY.values():
-        op.rules[:] = [(name, _tracked(op.name, name, fn)) for name, fn in op.rules]
-    yield
-    for op, rs in saved.items():
-        op.rules[:] = rs
 
 
 # expression -> (simplified, rule names fired, (op, rule) pairs fired)
@@ -52,9 +26,9 @@ _SIMPLIFIED: dict = {}
 def simplified(e):
     """simplify(e), memoized, with the rules that fired doing it."""
     if e not in _SIMPLIFIED:
-        names, pairs = Counter(FIRED), Counter(PAIRS)
+        names, pairs = Counter(FIRED), Counter(FIRED_AT)
         s = simplify(e)
-        _SIMPLIFIED[e] = (s, Counter(FIRED) - names, Counter(PAIRS) - pairs)
+        _SIMPLIFIED[e] = (s, Counter(FIRED) - names, Counter(FIRED_AT) - pairs)
     return _SIMPLIFIED[e]
 
 

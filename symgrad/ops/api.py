@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import sympy
 
 from ..errors import SizeError
+from ..node import install_operators
 from .arith import add, div, mul, neg, pow, sub  # noqa: F401
 from .core import (  # noqa: F401
     as_node,
@@ -49,3 +52,6 @@ def dims(names: str) -> tuple[sympy.Symbol, ...]:
             raise SizeError(f"{nm!r} is not a valid size name")
         out.append(sympy.Symbol(nm, positive=True, integer=True))
     return tuple(out)
+
+
+install_operators(sys.modules[__name__])  # nodes get + - * / ** @ .T from this namespace

@@ -9,7 +9,7 @@ from ..node import Node, shape_error
 from ..op import ADD, HAD, NEG, PROD, Op, register
 from ..shapes import broadcast_shapes
 from . import core
-from .shape import explicit_broadcast, implicit_operands
+from .shape import BROADCAST, broadcast_to, explicit_broadcast, implicit_operands, reshape
 
 # Every broadcasting pair of the test shapes (), (4,), (3,4), (1,4), (3,1).
 TEST_SHAPES = [(), (4,), (3, 4), (1, 4), (3, 1)]
@@ -89,15 +89,40 @@ def _print_neg(n, P):
     return "-" + s, NEG
 
 
+# Matrix forms for Jacobians (Op.matrix_form): M with vec(n) = M vec(u), in the reader R's
+# vec algebra; a node affine but not linear in u has none.
+def _mf_neg(R, n: Node) -> Node:
+    return neg(R.of(n.args[0]))
+
+
+def _mf_addsub(R, n: Node) -> Node:
+    parts = []
+    for a, d in zip(n.args, R.deps(n)):
+        if d:
+            parts.append(R.apply(R.bcast_map(a.shape, n.shape), R.of(a)))
+        elif core.is_zero(a):
+            parts.append(None)
+        else:
+            raise R.not_linear(n)  # affine, not linear
+    a, b = parts
+    if b is None:
+        return a
+    if a is None:
+        return neg(b) if n.op is SUB_OP else b
+    return add(a, b) if n.op is ADD_OP else sub(a, b)
+
 ADD_OP = register(Op("add", shape=_bshape("add"), vjp=lambda n, g, needs: (g, g),
+                     algebra="add", matrix_form=_mf_addsub,
                      print=_print_add, numpy=_np_binary(np.add), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a + b),
                      code=_code_binary("+", "ADD", "{0}_plus_{1}", 0)))
 SUB_OP = register(Op("sub", shape=_bshape("subtract"), vjp=lambda n, g, needs: (g, neg(g)),
+                     algebra="sub", matrix_form=_mf_addsub,
                      print=_print_sub, numpy=_np_binary(np.subtract), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a - b),
                      code=_code_binary("-", "ADD", "{0}_minus_{1}")))
-NEG_OP = register(Op("neg", shape=lambda args, params: args[0].shape,
+NEG_OP = register(Op("neg", shape=lambda args, params: args[0].shape, algebra="neg",
+                     matrix_form=_mf_neg,
                      vjp=lambda n, g, needs: (neg(g),), print=_print_neg,
                      numpy=lambda n, vals, sizes: np.negative(vals[0]), linear=True,
                      cases=lambda: [(lambda a: -a, [(s, "any")]) for s in TEST_SHAPES],
@@ -145,12 +170,69 @@ def _vjp_div(n, g, needs):
             neg(div(mul(g, n), b)) if needs[1] else None)
 
 
-MUL_OP = register(Op("mul", shape=_bshape("multiply"),
+def _factors(R, n: Node) -> tuple[list[Node], Node]:
+    """A Hadamard chain as (constant factors, the one factor depending on u)."""
+    consts, dep, stack = [], [], [n]
+    while stack:
+        e = stack.pop()
+        if e.op is MUL_OP and e in R.dep:
+            stack += list(e.args)
+        elif e.op is DIV_OP and e in R.dep:
+            if e.args[1] in R.dep:
+                raise R.not_linear(n)
+            stack.append(e.args[0])
+            consts.append(div(1, e.args[1]))
+        elif e in R.dep:
+            dep.append(e)
+        else:
+            consts.append(e)
+    if len(dep) != 1:
+        raise R.not_linear(n)
+    return consts, dep[0]
+
+
+def _scalar_like(c: Node) -> Node | None:
+    """c as a scalar when it has one entry (a keepdims sum, a (1,) vector), else None."""
+    if c.ndim == 0:
+        return c
+    if all(s == 1 for s in c.shape):
+        return reshape(c, ())
+    if c.op is BROADCAST and all(s == 1 for s in c.args[0].shape):
+        return reshape(c.args[0], ())
+    return None
+
+
+def _mf_hadamard(R, n: Node) -> Node:  # e ⊙ v -> diag(v) M(e); division is by a constant
+    consts, d = _factors(R, n)
+    scalars, arrays = [], []
+    for c in consts:
+        s = _scalar_like(c)
+        (scalars if s is not None else arrays).append(s if s is not None else c)
+    md = R.of(d)
+    if arrays:
+        c = arrays[0]
+        for a in arrays[1:]:
+            c = mul(c, a)
+        c = broadcast_to(c, n.shape)
+        if all(s == 1 for s in d.shape) or d.ndim == 0:  # a spread value times c: c ⊗ row
+            m = R.mm(R.col(c), md)
+        else:
+            m = R.mm(R.diag(c if c.ndim == 1 else R.vec(c)),
+                     R.apply(R.bcast_map(d.shape, n.shape), md))
+    else:
+        m = R.apply(R.bcast_map(d.shape, n.shape), md)
+    for s in scalars:
+        m = mul(s, m)
+    return m
+
+MUL_OP = register(Op("mul", shape=_bshape("multiply"), matrix_form=_mf_hadamard,
+                     algebra="mul",
                      vjp=lambda n, g, needs: (mul(g, n.args[1]), mul(g, n.args[0])),
                      print=_print_mul, numpy=_np_binary(np.multiply), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a * b),
                      code=_code_binary("*", "MUL", "{0}_times_{1}", 1)))
 DIV_OP = register(Op("div", shape=_bshape("divide"), vjp=_vjp_div, print=_print_div,
+                     algebra="div", matrix_form=_mf_hadamard,
                      numpy=_np_binary(np.divide), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a / b, "any", "nonzero"),
                      code=_code_binary("/", "MUL", "{0}_over_{1}")))
@@ -193,7 +275,14 @@ def _code_pow(n, args, B):
     return B.code(f"{a.at(B.ATOM)} ** {p.at(B.UNARY)}", B.POW, hint)
 
 
+def _mf_pow(R, n: Node) -> Node:  # linear only as e^1
+    a, p = n.args
+    if p in R.dep or not core.is_number(p, 1):
+        raise R.not_linear(n)
+    return R.apply(R.bcast_map(a.shape, n.shape), R.of(a))
+
 POW_OP = register(Op("pow", shape=_bshape("raise"), vjp=_vjp_pow, print=_print_pow,
+                     algebra="pow", matrix_form=_mf_pow,
                      numpy=_np_binary(np.power), explicit=_explicit_binary, cases=_pow_cases,
                      code=_code_pow))
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
 import sympy
@@ -22,12 +24,42 @@ def _num_shape(args, params):
 
 
 # ---- variables -----------------------------------------------------------------------------
-# params: (name, shape, kind); kind "var" for user variables, "upstream" for dL/df seeds.
+class Kind(StrEnum):
+    """What a variable is. Declared structure is used only where declared: SYMMETRIC (S = Sᵀ:
+    gradients are projected to sym(G), see grad.py), PM1 (±1 labels: y ⊙ y = 1 in simplify)."""
+
+    VAR = "var"
+    UPSTREAM = "upstream"  # the seed dL/df of a non-scalar f, named by upstream_name(f)
+    SYMMETRIC = "symmetric"
+    PM1 = "pm1"
+
+
+class VarParams(NamedTuple):
+    """A variable's parameters (a tuple, so interning and pickling treat it as one)."""
+
+    name: str
+    shape: Shape
+    kind: Kind
+
+
+# The one place of the upstream-gradient naming convention: dL/df is the variable "dL/df".
+UPSTREAM_PREFIX = "dL/d"
+
+
+def upstream_name(of: str) -> str:
+    return UPSTREAM_PREFIX + of
+
+
+def upstream_target(name: str) -> str:
+    """f for the upstream gradient named dL/df."""
+    return name[len(UPSTREAM_PREFIX):]
+
+
 def _print_var(n, P):
-    name, _, kind = n.params
-    if kind == "upstream":
-        return P.upstream(name[len("dL/d"):])
-    return P.name(name), ATOM
+    p: VarParams = n.params
+    if p.kind == Kind.UPSTREAM:
+        return P.upstream(upstream_target(p.name))
+    return P.name(p.name), ATOM
 
 
 def _eval_var(n, vals, env):
@@ -37,7 +69,7 @@ def _eval_var(n, vals, env):
 VAR = register(Op("var", shape=_leaf_shape, print=_print_var, numpy=_eval_var))
 
 
-def variable(name: str, *shape, kind: str = "var") -> Node:
+def variable(name: str, *shape, kind: Kind | str = Kind.VAR) -> Node:
     if not isinstance(name, str) or not name:
         raise SymgradError(f"a variable name must be a non-empty string, got {name!r}")
     shp = as_shape(shape)
@@ -45,7 +77,7 @@ def variable(name: str, *shape, kind: str = "var") -> Node:
         raise UnsupportedError(
             f"variable {name!r} has {len(shp)} axes; symgrad handles scalars, vectors and matrices"
         )
-    return Node(VAR, (), (name, shp, kind))
+    return Node(VAR, (), VarParams(name, shp, Kind(kind)))
 
 
 def scalar(name: str) -> Node:
@@ -53,17 +85,15 @@ def scalar(name: str) -> Node:
     return variable(name)
 
 
-# Declared structure is a variable kind, used only where declared: "symmetric" (S = Sᵀ:
-# gradients are projected to sym(G), see grad.py) and "pm1" (±1 labels: y ⊙ y = 1 in simplify).
-LABELS = {"pm1": "pm1"}
+LABELS = {"pm1": Kind.PM1}
 
 
-def _kind(name: str, labels, symmetric: bool = False) -> str:
+def _kind(name: str, labels, symmetric: bool = False) -> Kind:
     if labels is not None and labels not in LABELS:
         raise SymgradError(f"unknown labels {labels!r} for {name!r}; known: {sorted(LABELS)}")
     if labels is not None and symmetric:
         raise UnsupportedError(f"{name!r} cannot be both symmetric and a label matrix")
-    return "symmetric" if symmetric else LABELS.get(labels, "var")
+    return Kind.SYMMETRIC if symmetric else LABELS.get(labels, Kind.VAR)
 
 
 def vector(name: str, n, labels: str | None = None) -> Node:
@@ -85,18 +115,22 @@ def matrix(name: str, n, m, symmetric: bool = False, labels: str | None = None) 
 
 
 def is_symmetric(n: Node) -> bool:
-    return n.op is VAR and n.params[2] == "symmetric"
+    return n.op is VAR and n.params.kind == Kind.SYMMETRIC
 
 
 def is_pm1(n: Node) -> bool:
-    return n.op is VAR and n.params[2] == "pm1"
+    return n.op is VAR and n.params.kind == Kind.PM1
+
+
+def is_upstream(n: Node) -> bool:
+    return n.op is VAR and n.params.kind == Kind.UPSTREAM
 
 
 def upstream_of(y: Node, name: str | None = None) -> Node:
     """The symbolic upstream gradient dL/dy: a fresh variable of y's shape."""
     if name is None:
         name = y.params[0] if y.op is NAME else "f"
-    return variable("dL/d" + name, *y.shape, kind="upstream")
+    return variable(upstream_name(name), *y.shape, kind=Kind.UPSTREAM)
 
 
 def is_var(n: Node) -> bool:
@@ -237,10 +271,13 @@ def _print_name(n, P):
     return P.name(n.params[0]), ATOM
 
 
+def _mf_name(R, n: Node) -> Node:  # a name is the identity
+    return R.of(n.args[0])
+
 NAME = register(
     Op(
         "name",
-        shape=_name_shape,
+        shape=_name_shape, matrix_form=_mf_name,
         vjp=lambda n, g, needs: (g,),
         print=_print_name,
         numpy=lambda n, vals, sizes: vals[0],

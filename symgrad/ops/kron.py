@@ -57,8 +57,24 @@ def _print_kron(n, P):
     return left + (r" \otimes " if P.is_latex else " ⊗ ") + P.arg(b, PROD + 1), HAD
 
 
+def _mf_kron(R, n: Node) -> Node:
+    a, b = n.args
+    da, db = R.deps(n)
+    if da and db:
+        raise R.not_linear(n)
+    if a.ndim == 1:  # kron(a, b) = vec(b aᵀ)
+        if da:
+            return R.mm(R.kron(R.eye(a.shape[0]), R.col(b)), R.of(a))
+        return R.mm(R.kron(R.col(a), R.eye(b.shape[0])), R.of(b))
+    # Magnus & Neudecker (1999), Thm 3.10: vec(A ⊗ B) = (I_q ⊗ K_{s,p} ⊗ I_r)(vec A ⊗ vec B).
+    (p, q), (r, s) = a.shape, b.shape
+    perm = R.kron(R.kron(R.eye(q), R.commutation(s, p)), R.eye(r))
+    if da:
+        return R.mm(perm, R.mm(R.kron(R.eye(p * q), R.col(b)), R.of(a)))
+    return R.mm(perm, R.mm(R.kron(R.col(a), R.eye(r * s)), R.of(b)))
+
 KRON = register(Op(
-    "kron", shape=_kron_shape, vjp=_vjp_kron, print=_print_kron,
+    "kron", shape=_kron_shape, matrix_form=_mf_kron, vjp=_vjp_kron, print=_print_kron,
     numpy=lambda n, vals, sizes: np.kron(vals[0], vals[1]), linear=True,
     cases=lambda: [(lambda a, b: kron(a, b), [(sa, "any"), (sb, "any")]) for sa, sb in [
         ((2, 3), (3, 2)), ((3,), (2,)), ((1, 3), (2, 1)), ((2, 2), (1, 1))]],
@@ -148,8 +164,11 @@ def _vec_shape(args, params):
     return (a.shape[0] * a.shape[1],)
 
 
+def _mf_same(R, n: Node) -> Node:  # vec and unvec keep the entries in order
+    return R.of(n.args[0])
+
 VEC = register(Op(
-    "vec", shape=_vec_shape,
+    "vec", shape=_vec_shape, matrix_form=_mf_same,
     vjp=lambda n, g, needs: (unvec(g, n.args[0].shape),),
     print=lambda n, P: (P.func(r"\operatorname{vec}" if P.is_latex else "vec",
                                P.arg(n.args[0], 0)), ATOM),
@@ -177,7 +196,7 @@ def _unvec_shape(args, params):
 
 
 UNVEC = register(Op(
-    "unvec", shape=_unvec_shape,
+    "unvec", shape=_unvec_shape, matrix_form=_mf_same,
     vjp=lambda n, g, needs: (vec(g),),
     print=lambda n, P: (P.func(r"\operatorname{vec}^{-1}" if P.is_latex else "vec⁻¹",
                                P.arg(n.args[0], 0)), ATOM),
@@ -248,6 +267,7 @@ def _code_commutation(n, a, B):
 
 COMMUTATION = register(Op(
     "commutation", shape=_k_shape, print=_print_k, numpy=_np_commutation, code=_code_commutation,
+    differentiable=False,
     # A constant: its case has an unused variable so the registry tests still run it.
     cases=lambda: [(lambda a: commutation(2, 3), [((2,), "any")]),
                    (lambda a: commutation(3, 3), [((2,), "any")])],

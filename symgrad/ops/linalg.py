@@ -102,8 +102,23 @@ def _code_matmul(n, args, B):
     return B.code(f"{x.at(B.UNARY, (B.MATMUL,))} @ {y.at(B.UNARY)}", B.MATMUL, "{0}{1}")
 
 
+def _mf_matmul(R, n: Node) -> Node:
+    a, b = n.args
+    da, db = R.deps(n)
+    if da and db:
+        raise R.not_linear(n)
+    if da:  # vec(E B) = (Bᵀ ⊗ I) vec(E)
+        if a.ndim == 1:
+            return R.mm(transpose(b), R.of(a))
+        left = R.kron(transpose(b) if b.ndim == 2 else R.row(b), R.eye(a.shape[0]))
+        return R.mm(left, R.of(a))
+    if b.ndim == 1:  # vec(A E) = (I ⊗ A) vec(E)
+        return R.mm(a if a.ndim == 2 else R.row(a), R.of(b))
+    return R.mm(R.kron(R.eye(b.shape[1]), a if a.ndim == 2 else R.row(a)), R.of(b))
+
 MATMUL = register(Op(
-    "matmul", shape=_mm_shape, vjp=_vjp_matmul, print=_print_matmul,
+    "matmul", shape=_mm_shape, matrix_form=_mf_matmul, bilinear=True,
+    vjp=_vjp_matmul, print=_print_matmul,
     numpy=lambda n, vals, sizes: np.matmul(vals[0], vals[1]),
     cases=lambda: [(lambda a, b: matmul(a, b), [(sa, "any"), (sb, "any")]) for sa, sb in [
         ((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((3, 1), (1, 4)),
@@ -190,8 +205,17 @@ def _print_outer(n, P):
     return P.juxt(P.arg(a, PROD), P.transpose(b)[0]), PROD
 
 
+def _mf_outer(R, n: Node) -> Node:
+    a, b = n.args
+    da, db = R.deps(n)
+    if da and db:
+        raise R.not_linear(n)
+    if da:  # vec(e bᵀ) = (b ⊗ I) e
+        return R.mm(R.kron(R.col(b), R.eye(a.shape[0])), R.of(a))
+    return R.mm(R.kron(R.eye(b.shape[0]), R.col(a)), R.of(b))  # vec(a eᵀ) = (I ⊗ a) e
+
 OUTER = register(Op(
-    "outer", shape=_outer_shape,
+    "outer", shape=_outer_shape, matrix_form=_mf_outer, bilinear=True,
     vjp=lambda n, g, needs: (matmul(g, n.args[1]), matmul(transpose(g), n.args[0])),
     print=_print_outer, numpy=lambda n, vals, sizes: np.outer(vals[0], vals[1]),
     cases=lambda: [(lambda a, b: outer(a, b), [((3,), "any"), ((4,), "any")])],
@@ -355,8 +379,13 @@ def _diag_shape(args, params):
     raise ShapeError(f"diag needs a 1-D vector or a square matrix, got {describe(a)}")
 
 
+def _mf_diag(R, n: Node) -> Node:  # diag(v) embeds, diag(A) extracts: E and Eᵀ
+    a = n.args[0]
+    e = R.diag_embed(a.shape[0])
+    return R.mm(e if a.ndim == 1 else transpose(e), R.of(a))
+
 DIAG = register(Op(
-    "diag", shape=_diag_shape, vjp=lambda n, g, needs: (diag(g),),
+    "diag", shape=_diag_shape, matrix_form=_mf_diag, vjp=lambda n, g, needs: (diag(g),),
     print=lambda n, P: (P.func(P.tok("diag"), P.arg(n.args[0], 0)), ATOM),
     numpy=lambda n, vals, sizes: np.diag(vals[0]), linear=True,
     cases=lambda: [(lambda a: diag(a), [((3,), "any")]), (lambda a: diag(a), [((3, 3), "any")])],

@@ -81,8 +81,12 @@ def _code_sum(n, a, B):
     return B.code(B.reduce(a[0], "sum", axes, keepdims, a[0].ndim), hint="sum_{0}")
 
 
+def _mf_sum(R, n: Node) -> Node:
+    a = n.args[0]
+    return R.mm(R.sum_map(a.shape, n.params[0]), R.of(a))
+
 SUM = register(Op(
-    "sum", shape=_red_shape,
+    "sum", shape=_red_shape, matrix_form=_mf_sum,
     vjp=lambda n, g, needs: (_spread(g, n.args[0], n.params[0]),),
     print=lambda n, P: P.fmt(_sum_explicit(n)),
     numpy=lambda n, vals, sizes: np.sum(vals[0], axis=n.params[0], keepdims=n.params[1]),

@@ -34,10 +34,14 @@ def _print_t(n, P):
     return P.transpose(n.args[0])
 
 
+def _mf_t(R, n: Node) -> Node:  # vec(Eᵀ) = K vec(E), K the commutation matrix
+    p, q = n.args[0].shape
+    return R.mm(R.commutation(p, q), R.of(n.args[0]))
+
 T = register(
     Op(
         "transpose",
-        shape=_t_shape,
+        shape=_t_shape, matrix_form=_mf_t,
         vjp=lambda n, g, needs: (transpose(g),),
         print=_print_t,
         numpy=lambda n, vals, sizes: np.swapaxes(vals[0], -1, -2),
@@ -206,10 +210,13 @@ def _code_reshape(n, a, B):
     return B.code(f"{x.at(B.ATOM)}[{', '.join(idx)}]", view=True, hint="{0}")
 
 
+def _mf_same(R, n: Node) -> Node:  # unit axes only: vec is unchanged
+    return R.of(n.args[0])
+
 RESHAPE = register(
     Op(
         "reshape",
-        shape=_rs_shape,
+        shape=_rs_shape, matrix_form=_mf_same,
         vjp=lambda n, g, needs: (reshape(g, n.args[0].shape),),
         print=_print_rs,
         numpy=lambda n, vals, sizes: np.reshape(vals[0], _ints(n.shape, sizes)),
@@ -291,10 +298,18 @@ def _sum_cases():
     return [(lambda a, s=dst: sum_to(a, s), [(src, "any")]) for src, dst in pairs]
 
 
+def _mf_broadcast(R, n: Node) -> Node:
+    return R.apply(R.bcast_map(n.args[0].shape, n.shape), R.of(n.args[0]))
+
+
+def _mf_sum_to(R, n: Node) -> Node:  # the adjoint of the broadcast: its matrix transposed
+    b = R.bcast_map(n.shape, n.args[0].shape)
+    return R.apply(None if b is None else transpose(b), R.of(n.args[0]))
+
 BROADCAST = register(
     Op(
         "broadcast_to",
-        shape=_bt_shape,
+        shape=_bt_shape, matrix_form=_mf_broadcast,
         vjp=lambda n, g, needs: (sum_to(g, n.args[0].shape),),
         print=lambda n, P: P.fmt(explicit_broadcast(n.args[0], n.shape)),
         numpy=lambda n, vals, sizes: np.broadcast_to(vals[0], _ints(n.shape, sizes)),
@@ -310,7 +325,7 @@ BROADCAST = register(
 SUM_TO = register(
     Op(
         "sum_to",
-        shape=_st_shape,
+        shape=_st_shape, matrix_form=_mf_sum_to,
         vjp=lambda n, g, needs: (broadcast_to(g, n.args[0].shape),),
         print=lambda n, P: P.fmt(_sum_to_as_sum(n)),
         numpy=lambda n, vals, sizes: _np_sum_to(vals[0], n),
