@@ -110,15 +110,22 @@ class Printer:
         if self.style.mark_broadcasts and any(a.ndim and a.shape != n.shape for a in n.args):
             circled = {"add": (r" \oplus ", " ⊕ "), "sub": (r" \ominus ", " ⊖ ")}[name]
             return circled[0] if self.is_latex else circled[1]
-        return self.tok(name)
+        return " + " if name == "add" else " - "
 
     def paren(self, s: str) -> str:
         if self.is_latex and ("\\frac" in s or "\\sum" in s):
             return rf"\left({s}\right)"
         return f"({s})"
 
-    def tok(self, name: str) -> str:
-        return (_LATEX_TOK if self.is_latex else _UNICODE_TOK)[name]
+    def pick(self, latex: str, uni: str) -> str:
+        """The token of this printer's style."""
+        return latex if self.is_latex else uni
+
+    def spelled(self, n: Node, label: str = "") -> str:
+        """f(x) for an op with a function spelling (Op.spelling), `label` after the name."""
+        sp = n.op.spelling
+        return self.func((sp.latex if self.is_latex else sp.unicode) + label,
+                         self.arg(n.args[0], 0))
 
     def juxt(self, a: str, b: str) -> str:
         if a and b and a[-1].isdigit() and (b[0].isdigit() or b[0] in ".-"):
@@ -201,15 +208,10 @@ class Printer:
         return rf"\frac{{\partial {self.style.loss}}}{{\partial {f}}}", FRAC
 
     def transpose(self, n: Node) -> tuple[str, int]:
-        from .ops import core, linalg
-
-        if n.op is linalg.INV:
-            return self.inverse(n.args[0], transposed=True)
-        if n.op is linalg.MATMUL and n.ndim == 1 and n.args[0].ndim == 1:
-            return self.fmt(n)  # xᵀ A is already the row: (xᵀ A)ᵀ y prints xᵀ A y
-        if n.op is core.ONES and n.ndim == 2 and n.shape[1] == 1:
-            return self.ones_vec(n.shape[0]) + self.style.transpose, POSTFIX
-        return self.arg(n, ATOM) + self.style.transpose, POSTFIX
+        """n transposed: the op's own form where it declares one (A^{-T}), else (n)^T."""
+        hook = n.op.print_transposed
+        out = hook(n, self) if hook is not None else None
+        return out if out is not None else (self.arg(n, ATOM) + self.style.transpose, POSTFIX)
 
     def inverse(self, n: Node, transposed: bool) -> tuple[str, int]:
         if self.is_latex:
@@ -229,30 +231,17 @@ class Printer:
             return rf"\frac{{{self.operand(a, out_shape, 0)}}}{{{self.arg(b, 0)}}}", FRAC
         return f"{self.operand(a, out_shape, PROD)}/{self.arg(b, ATOM)}", PROD
 
-    def power(self, base: Node, p: Node, elementwise: bool) -> tuple[str, int]:
-        from .ops import core
-
+    def power(self, base: Node, p: Node, elementwise: bool, value=None) -> tuple[str, int]:
+        """base^p; `value` is p's number when it is one (Unicode writes it as a superscript)."""
         b = self.arg(base, ATOM)
         if self.is_latex:
             circ = "\\circ " if elementwise else ""
             return f"{b}^{{{circ}{self.fmt(p)[0]}}}", POSTFIX
-        v = core.const_value(p)
-        if v is not None and v.is_Integer:
-            e = "".join(SUP[c] for c in str(v))
+        if value is not None and value.is_Integer:
+            e = "".join(SUP[c] for c in str(value))
         else:
             e = "^(" + self.fmt(p)[0] + ")"
         return b + ("∘" if elementwise else "") + e, POSTFIX
-
-
-_LATEX_TOK = {
-    "add": " + ", "sub": " - ", "had": r" \odot ", "hdiv": r" \oslash ",
-    "tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
-    "diag": r"\operatorname{diag}",
-}
-_UNICODE_TOK = {
-    "add": " + ", "sub": " - ", "had": " ⊙ ", "hdiv": " ⊘ ",
-    "tr": "tr", "det": "det", "logdet": "log det", "diag": "diag",
-}
 
 
 def latex(expr, style: Style | None = None, **options):

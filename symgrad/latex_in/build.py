@@ -104,8 +104,7 @@ class _Unknown(Exception):
     pass
 
 
-# ---- functions: LaTeX spelling (from tokens.FUNCTION_WORDS) -> constructor ------------------
-# One table; user functions made with sg.elementwise are found in the registry by name.
+# ---- functions: the op's spelling (Op.spelling) -> its constructor ---------------------------
 def _axis_from_sub(sub: str | None, what: str):
     if sub is None:
         return None  # over all entries: the printer labels every other reduction
@@ -125,7 +124,7 @@ def _reduction(fn, what: str):
             x = api.reshape(x, (x.shape[0], 1) if axis == 1 else (1, x.shape[0]))  # the row
         elif axis is not None and x.ndim == 0:
             axis = None
-        return fn(x, axis=axis)
+        return fn(x, axis)
 
     return build
 
@@ -139,26 +138,15 @@ def _plain(fn):
     return build
 
 
-FUNCTIONS = {
-    "exp": _plain(api.exp), "log": _plain(api.log), "tanh": _plain(api.tanh),
-    "sin": _plain(api.sin), "cos": _plain(api.cos), "sigmoid": _plain(api.sigmoid),
-    "relu": _plain(api.relu), "softplus": _plain(api.softplus), "sqrt": _plain(api.sqrt),
-    "abs": _plain(api.abs_), "sign": _plain(api.sign), "step": _plain(api.step),
-    "trace": _plain(api.trace), "det": _plain(api.det), "logdet": _plain(api.logdet),
-    "diag": _plain(api.diag),
-    "softmax": _reduction(api.softmax, r"\operatorname{softmax}"),
-    "logsumexp": _reduction(api.logsumexp, r"\operatorname{logsumexp}"),
-}
-
-
 def function(name: str):
-    f = FUNCTIONS.get(name)
-    if f is not None:
-        return f
+    """The constructor of the op named `name` from its spelling: (x, subscript) -> Node."""
     op = REGISTRY.get(name)
-    if op is not None and getattr(op, "definition", None) is not None:  # sg.elementwise
-        return _plain(lambda x: Node(op, (x,)))
-    return None
+    sp = op.spelling if op is not None else None
+    if sp is None:
+        return None
+    if sp.reduction:
+        return _reduction(sp.build, sp.latex)
+    return _plain(sp.build or (lambda x: Node(op, (core.as_node(x),))))
 
 
 # ---- values while building ---------------------------------------------------------------------
@@ -792,7 +780,8 @@ class Builder:
                             f"shape of {name}: declare it (e.g. shapes={{\"{name}\": "
                             "(\"n\", \"k\")})", pos)
         vname = target.params[0] if target.op is core.VAR else name
-        return V(core.variable("dL/d" + vname, *target.shape, kind="upstream"), pos)
+        return V(core.variable(core.upstream_name(vname), *target.shape,
+                                   kind=core.Kind.UPSTREAM), pos)
 
     def v_call(self, a: A) -> V:
         fname, sub, arg, paren = a.kids

@@ -21,16 +21,23 @@ MAX_NESTING = 60  # brackets, braces and bars open at once
 
 GREEK_NAMES = GREEK | {"ell", "varsigma", "varrho", "varpi", "digamma"}
 
-# Words that name a function when written \operatorname{w}, \mathrm{w}, \text{w} or \w.
-# Values are keys of the function table in build.py.
-FUNCTION_WORDS = {
-    "exp": "exp", "log": "log", "ln": "log", "tanh": "tanh", "sin": "sin", "cos": "cos",
-    "det": "det", "tr": "trace", "Tr": "trace", "trace": "trace", "diag": "diag",
-    "Diag": "diag", "softmax": "softmax", "relu": "relu", "ReLU": "relu", "softplus": "softplus",
-    "sigmoid": "sigmoid", "logsumexp": "logsumexp", "LSE": "logsumexp", "sign": "sign",
-    "sgn": "sign", "step": "step", "logdet": "logdet", "abs": "abs", "sqrt": "sqrt",
-}
-COMMAND_FUNCTIONS = {"exp", "log", "ln", "tanh", "sin", "cos", "det"}
+# LaTeX's own operator commands (\log, \det ...): a function word the registry spells is also
+# read as such a command. A fact about LaTeX, not about symgrad's ops.
+LATEX_OPERATOR_COMMANDS = {"exp", "log", "ln", "lg", "tanh", "sinh", "cosh", "coth", "sin", "cos",
+                           "tan", "cot", "sec", "csc", "det", "dim", "ker", "arg", "deg", "gcd"}
+
+
+def function_words() -> dict[str, str]:
+    """Every spelling of a function (Op.spelling.words) -> the op's name. Read from the registry
+    at call time, so an op declared later (sg.elementwise) is read too."""
+    out: dict[str, str] = {}
+    for op in REGISTRY.values():
+        if op.spelling is not None:
+            for w in op.spelling.words:
+                out.setdefault(w, op.name)
+    return out
+
+
 CONNECTIVES = {"where", "with", "and", "for", "if", "s.t.", "given"}
 
 UNSUPPORTED = {
@@ -135,6 +142,7 @@ class Tokenizer:
         self.text = text
         self.out: list[Token] = []
         self.stack: list[str] = []  # open delimiters: "(", "{", "|", "‖"
+        self.functions = function_words()
 
     # ---- emitting ----------------------------------------------------------------------
     def emit(self, kind: str, value: str, pos: int) -> None:
@@ -354,8 +362,8 @@ class Tokenizer:
         if name == "sigma" and self.followed_by_paren(end):
             self.emit("FUNC", "sigmoid", i)
             return end
-        if name in COMMAND_FUNCTIONS:
-            self.emit("FUNC", FUNCTION_WORDS[name], i)
+        if name in LATEX_OPERATOR_COMMANDS and name in self.functions:
+            self.emit("FUNC", self.functions[name], i)
             return end
         if name in GREEK_NAMES:
             self.emit("GREEK", name, i)
@@ -393,10 +401,8 @@ class Tokenizer:
             and SIZING.sub("", rest[:8]).startswith(("(", "["))
 
     def word(self, w: str, m: re.Match, i: int) -> int:
-        if w in FUNCTION_WORDS:
-            self.emit("FUNC", FUNCTION_WORDS[w], i)
-        elif getattr(REGISTRY.get(w), "definition", None) is not None:
-            self.emit("FUNC", w, i)  # a function made with sg.elementwise
+        if w in self.functions:
+            self.emit("FUNC", self.functions[w], i)
         elif w in CONNECTIVES or not w:
             self.emit("SEP", w, i)
         elif re.fullmatch(r"[A-Za-z]", w):

@@ -152,7 +152,7 @@ def _print_mul(n, P):
         return P.juxt(P.arg(s, PROD + inner), P.operand(m, n.shape, PROD)), PROD
     # Products inside ⊙ get parentheses: (Y 1 1ᵀ) ⊙ S, not Y 1 1ᵀ ⊙ S.
     chain = a.op is n.op and a.args[0].ndim and a.args[1].ndim
-    return (P.operand(a, n.shape, HAD if chain else PROD + 1) + P.tok("had")
+    return (P.operand(a, n.shape, HAD if chain else PROD + 1) + P.pick(r" \odot ", " ⊙ ")
             + P.operand(b, n.shape, PROD + 1)), HAD
 
 
@@ -160,7 +160,7 @@ def _print_div(n, P):
     a, b = n.args
     if b.ndim == 0:
         return P.frac(a, b, n.shape)
-    return (P.operand(a, n.shape, PROD + 1) + P.tok("hdiv")
+    return (P.operand(a, n.shape, PROD + 1) + P.pick(r" \oslash ", " ⊘ ")
             + P.operand(b, n.shape, PROD + 1)), HAD
 
 
@@ -249,7 +249,7 @@ def div(a, b) -> Node:
 # ---- ** (elementwise power) ------------------------------------------------------------------
 def _print_pow(n, P):
     a, p = n.args
-    return P.power(a, p, elementwise=n.ndim > 0)
+    return P.power(a, p, elementwise=n.ndim > 0, value=core.const_value(p))
 
 
 def _vjp_pow(n, g, needs):

@@ -11,7 +11,7 @@ import sympy
 
 from ..errors import SymgradError, UnsupportedError
 from ..node import Node
-from ..op import ATOM, Op, register
+from ..op import ATOM, POSTFIX, Op, register
 from ..shapes import Shape, as_shape, as_size
 
 
@@ -32,6 +32,7 @@ class Kind(StrEnum):
     UPSTREAM = "upstream"  # the seed dL/df of a non-scalar f, named by upstream_name(f)
     SYMMETRIC = "symmetric"
     PM1 = "pm1"
+    SYMBOL = "symbol"  # an internal placeholder (a direction in forward mode), never user input
 
 
 class VarParams(NamedTuple):
@@ -224,7 +225,13 @@ def _code_create(kind):  # built only where a value is needed: products and sums
     return lambda n, a, B: B.code(B.create(kind, n.shape), hint=kind)
 
 
-ONES = register(Op("ones", shape=_leaf_shape, print=_print_ones, numpy=_fill(1.0),
+def _print_ones_t(n, P):  # (1_n)ᵀ is the row 1_nᵀ
+    if n.ndim == 2 and n.shape[1] == 1:
+        return P.ones_vec(n.shape[0]) + P.style.transpose, POSTFIX
+    return None
+
+ONES = register(Op("ones", shape=_leaf_shape, print_transposed=_print_ones_t,
+                   print=_print_ones, numpy=_fill(1.0),
                    code=_code_create("ones")))
 ZEROS = register(Op("zeros", shape=_leaf_shape, print=_print_zeros, numpy=_fill(0.0),
                     code=_code_create("zeros")))

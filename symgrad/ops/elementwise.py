@@ -13,7 +13,7 @@ import sympy
 
 from ..errors import SymgradError, UnsupportedError
 from ..node import Node
-from ..op import ATOM, REGISTRY, Op, register, rule
+from ..op import ATOM, REGISTRY, Op, Spelling, register, rule
 from . import core
 from .arith import TEST_SHAPES, div, mul, neg, pow, sub
 
@@ -25,14 +25,14 @@ SIGMOID, RELU, SOFTPLUS, STEP, SIGN = (sympy.Function(f) for f in
 BY_SYMPY: dict = {}  # SymPy function class -> op
 
 
-def _print_fn(latex: str, uni: str, wrap: str = "func"):
+def _print_fn(wrap: str = "func"):
     def pr(n, P):
         a = n.args[0]
         if wrap == "abs":
             return P.delim(P.arg(a, 0), "abs"), ATOM
         if wrap == "sqrt":
             return P.sqrt(P.arg(a, 0)), ATOM
-        return P.func(latex if P.is_latex else uni, P.arg(a, 0)), ATOM
+        return P.spelled(n), ATOM
 
     return pr
 
@@ -50,12 +50,15 @@ def _code_call(name: str, fallback=None):
 
 def elementwise_op(name: str, sym, deriv: Callable[[Node, Node], Node], numpy_fn,
                    latex: str, uni: str, domain: str = "any", wrap: str = "func",
-                   definition=None, code=None) -> Op:
+                   definition=None, code=None, words: tuple[str, ...] = ()) -> Op:
+    """Declare an elementwise function; `words` are further LaTeX spellings the parser reads
+    (the op's name is always one)."""
     op = register(Op(
         name,
         shape=lambda args, params: args[0].shape,
         vjp=lambda n, g, needs: (mul(g, deriv(n.args[0], n)),),
-        print=_print_fn(latex, uni, wrap),
+        print=_print_fn(wrap),
+        spelling=Spelling(latex, uni, (name, *words)),
         numpy=lambda n, vals, sizes: numpy_fn(vals[0]),
         cases=lambda: [(lambda a: Node(op, (a,)), [(s, domain)]) for s in TEST_SHAPES],
         sympy=sym,
@@ -96,7 +99,7 @@ def _code_log(n, a, B):
 # Derivatives are written with existing ops: tanh' = 1 - tanh², σ' = σ(1 - σ), ...
 EXP = elementwise_op("exp", sympy.exp, lambda x, y: y, np.exp, r"\exp", "exp")
 LOG = elementwise_op("log", sympy.log, lambda x, y: div(1, x), np.log, r"\log", "log", "positive",
-                     code=_code_log)
+                     code=_code_log, words=("ln",))
 SQRT = elementwise_op("sqrt", sympy.sqrt, lambda x, y: div(sympy.Rational(1, 2), y), np.sqrt,
                       "", "√", "positive", wrap="sqrt")
 TANH = elementwise_op("tanh", sympy.tanh, lambda x, y: sub(1, pow(y, 2)), np.tanh,
@@ -112,6 +115,7 @@ STEP_OP = elementwise_op("step", STEP, lambda x, y: core.zeros(*x.shape) if x.nd
                          code=_code_call("step", lambda x, B: f"{B.fn('heaviside')}({x}, 0.0)"))
 RELU_OP = elementwise_op("relu", RELU, lambda x, y: Node(STEP_OP, (x,)),
                          lambda v: np.maximum(v, 0.0), r"\operatorname{relu}", "relu", "away0",
+                         words=("ReLU",),
                          definition=sympy.Max(0, X),
                          code=_code_call("relu", lambda x, B: f"{B.fn('maximum')}({x}, 0.0)"))
 SOFTPLUS_OP = elementwise_op("softplus", SOFTPLUS, lambda x, y: Node(SIGMOID_OP, (x,)),
@@ -124,6 +128,7 @@ SIN = elementwise_op("sin", sympy.sin, lambda x, y: Node(REGISTRY["cos"], (x,)),
 COS = elementwise_op("cos", sympy.cos, lambda x, y: neg(Node(SIN, (x,))), np.cos, r"\cos", "cos")
 SIGN_OP = elementwise_op("sign", SIGN, lambda x, y: core.zeros(*x.shape) if x.ndim else
                          core.number(0), np.sign, r"\operatorname{sign}", "sign", "away0",
+                         words=("sgn",),
                          definition=sympy.sign(X))
 ABS = elementwise_op("abs", sympy.Abs, lambda x, y: Node(SIGN_OP, (x,)), np.abs, "", "",
                      "away0", wrap="abs")

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..node import Node, describe, shape_error
-from ..op import ATOM, PROD, Op, register, rule
+from ..op import ATOM, PROD, Op, Spelling, register, rule
 from . import core
 from .arith import div, mul, neg
 from .shape import transpose
@@ -116,8 +116,12 @@ def _mf_matmul(R, n: Node) -> Node:
         return R.mm(a if a.ndim == 2 else R.row(a), R.of(b))
     return R.mm(R.kron(R.eye(b.shape[1]), a if a.ndim == 2 else R.row(a)), R.of(b))
 
+def _print_matmul_t(n, P):  # xᵀ A is already the row: (xᵀ A)ᵀ y prints xᵀ A y
+    return P.fmt(n) if n.ndim == 1 and n.args[0].ndim == 1 else None
+
 MATMUL = register(Op(
-    "matmul", shape=_mm_shape, matrix_form=_mf_matmul, bilinear=True,
+    "matmul", shape=_mm_shape, print_transposed=_print_matmul_t, matrix_form=_mf_matmul,
+    bilinear=True,
     vjp=_vjp_matmul, print=_print_matmul,
     numpy=lambda n, vals, sizes: np.matmul(vals[0], vals[1]),
     cases=lambda: [(lambda a, b: matmul(a, b), [(sa, "any"), (sb, "any")]) for sa, sb in [
@@ -248,8 +252,8 @@ def _square_cases(fn, domain):
     return lambda: [(fn, [((3, 3), domain)]), (fn, [((1, 1), domain)])]
 
 
-def _print_trace(n, P):
-    return P.func(P.tok("tr"), P.arg(n.args[0], 0)), ATOM
+def _print_spelled(n, P):
+    return P.spelled(n), ATOM
 
 
 def _code_trace(n, args, B):
@@ -265,7 +269,9 @@ def _code_trace(n, args, B):
 TRACE = register(Op(
     "trace", shape=_square("trace"),
     vjp=lambda n, g, needs: (mul(g, core.eye(n.args[0].shape[0])),),
-    print=_print_trace, numpy=lambda n, vals, sizes: np.trace(vals[0]), linear=True,
+    print=_print_spelled,
+    spelling=Spelling(r"\operatorname{tr}", "tr", ("tr", "Tr", "trace")),
+    numpy=lambda n, vals, sizes: np.trace(vals[0]), linear=True,
     cases=_square_cases(lambda a: trace(a), "any"),
     code=_code_trace,
 ))
@@ -300,6 +306,7 @@ def _vjp_inv(n, g, needs):
 
 INV = register(Op(
     "inv", shape=lambda args, params: _square("inv")(args, (args[0].shape,)),
+    print_transposed=lambda n, P: P.inverse(n.args[0], transposed=True),
     vjp=_vjp_inv, print=lambda n, P: P.inverse(n.args[0], transposed=False),
     numpy=lambda n, vals, sizes: np.linalg.inv(vals[0]),
     cases=_square_cases(lambda a: inv(a), "invertible"),
@@ -328,7 +335,7 @@ def _inv_rules(n):
 DET = register(Op(
     "det", shape=_square("det"),
     vjp=lambda n, g, needs: (mul(mul(g, n), transpose(inv(n.args[0]))),),
-    print=lambda n, P: (P.func(P.tok("det"), P.arg(n.args[0], 0)), ATOM),
+    print=_print_spelled, spelling=Spelling(r"\det", "det", ("det",)),
     numpy=lambda n, vals, sizes: np.linalg.det(vals[0]),
     cases=_square_cases(lambda a: det(a), "invertible"),
     code=lambda n, a, B: B.code(f"{B.linalg('det')}({a[0]})", hint="det_{0}"),
@@ -353,7 +360,7 @@ def _code_logdet(n, a, B):
 LOGDET = register(Op(
     "logdet", shape=_square("logdet"),
     vjp=lambda n, g, needs: (mul(g, transpose(inv(n.args[0]))),),
-    print=lambda n, P: (P.func(P.tok("logdet"), P.arg(n.args[0], 0)), ATOM),
+    print=_print_spelled, spelling=Spelling(r"\log\det", "log det", ("logdet",)),
     numpy=lambda n, vals, sizes: _np_logdet(vals[0]),
     cases=_square_cases(lambda a: logdet(a), "posdet"),
     code=_code_logdet,
@@ -386,7 +393,8 @@ def _mf_diag(R, n: Node) -> Node:  # diag(v) embeds, diag(A) extracts: E and E�
 
 DIAG = register(Op(
     "diag", shape=_diag_shape, matrix_form=_mf_diag, vjp=lambda n, g, needs: (diag(g),),
-    print=lambda n, P: (P.func(P.tok("diag"), P.arg(n.args[0], 0)), ATOM),
+    print=_print_spelled,
+    spelling=Spelling(r"\operatorname{diag}", "diag", ("diag", "Diag")),
     numpy=lambda n, vals, sizes: np.diag(vals[0]), linear=True,
     cases=lambda: [(lambda a: diag(a), [((3,), "any")]), (lambda a: diag(a), [((3, 3), "any")])],
     code=lambda n, a, B: B.code(f"{B.fn('diag')}({a[0]})", hint="diag_{0}"),

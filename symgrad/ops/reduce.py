@@ -7,7 +7,7 @@ import sympy
 
 from ..errors import ShapeError
 from ..node import Node, describe
-from ..op import ATOM, Op, register, rule
+from ..op import ATOM, Op, Spelling, register, rule
 from ..shapes import numel
 from . import core
 from .arith import mul, sub
@@ -172,16 +172,10 @@ def _np_softmax(v, axes):
     return e / np.sum(e, axis=axes, keepdims=True)
 
 
-def _print_reduction(latex: str, uni: str):
-    def pr(n, P):
-        x = n.args[0]
-        label = _axes_label(x, n.params[0])
-        name = latex if P.is_latex else uni
-        if label:
-            name += P.sub_text(label)
-        return P.func(name, P.arg(x, 0)), ATOM
-
-    return pr
+def _print_reduction(n, P):  # softmax_{row}(X): the spelling with the axes as a label
+    x = n.args[0]
+    label = _axes_label(x, n.params[0])
+    return P.spelled(n, P.sub_text(label) if label else ""), ATOM
 
 
 def _shifted(x, axes, B):
@@ -208,7 +202,9 @@ LSE = register(Op(
     "logsumexp", shape=_red_shape,
     vjp=lambda n, g, needs: (mul(_spread(g, n.args[0], n.params[0]),
                                  softmax(n.args[0], n.params[0])),),
-    print=_print_reduction(r"\operatorname{logsumexp}", "logsumexp"),
+    print=_print_reduction,
+    spelling=Spelling(r"\operatorname{logsumexp}", "logsumexp", ("logsumexp", "LSE"),
+                      reduction=True, build=lambda x, axis: logsumexp(x, axis)),
     numpy=lambda n, vals, sizes: _np_lse(vals[0], n.params[0], n.params[1]),
     cases=lambda: [(lambda a, ax=ax: logsumexp(a, ax), [(s, "any")]) for s, ax in AXIS_CASES],
     code=_code_lse,
@@ -246,7 +242,9 @@ def _code_softmax(n, a, B):
 SOFTMAX = register(Op(
     "softmax", shape=lambda args, params: args[0].shape,
     vjp=_vjp_softmax,
-    print=_print_reduction(r"\operatorname{softmax}", "softmax"),
+    print=_print_reduction,
+    spelling=Spelling(r"\operatorname{softmax}", "softmax", ("softmax",), reduction=True,
+                      build=lambda x, axis: softmax(x, axis)),
     numpy=lambda n, vals, sizes: _np_softmax(vals[0], n.params[0]),
     cases=lambda: [(lambda a, ax=ax: softmax(a, ax), [(s, "any")])
                    for s, ax in AXIS_CASES if ax is not None or len(s) == 1],
