@@ -84,6 +84,7 @@ class Op:
     sympy: Any = None
     linear: bool = False  # f(a x) = a f(x) for scalar a: scalars pull out of it
     bilinear: bool = False  # f(a x, b y) = a b f(x, y): scalars pull out of each argument
+    involution: bool = False  # f(f(x)) = x, and linear: f distributes over sums (simplify)
     # The arithmetic normal form (symgrad.algebra) reads these ops as sums and products.
     algebra: str | None = None  # "add" "sub" "neg" "mul" "div" "pow"
     # (node, argument handles, backend emitter) -> the op's generated code (symgrad.codegen):
@@ -99,9 +100,9 @@ class Op:
     # (reader, node) -> M with vec(node) = M vec(u), for a node linear in the reader's u
     # (symgrad.jacobian; the reader supplies M of the arguments and the vec algebra).
     matrix_form: Callable[[Any, Node], Node] | None = None
-    # node -> True when the value is a symmetric matrix whenever the arguments that are
-    # matrices are (A + A^T, A^T A ...): lets simplify drop transposes.
-    symmetric: Callable[[Node], bool] | None = None
+    # Symmetry preservation, so simplify drops transposes of symmetric matrices: "closed"
+    # (a symmetric matrix when its matrix arguments are), or node -> True/False/"closed".
+    symmetric: str | Callable[[Node], bool | str] | None = None
     differentiable: bool = True  # False: a constant (leaf), no VJP needed
 
     def __repr__(self) -> str:

@@ -14,6 +14,8 @@ from . import algebra
 from .errors import SymgradError
 from .node import Node, topo
 from .op import REGISTRY, Op
+from .ops import arith
+from .ops.shape import broadcast_to, reshape
 
 MAX_REWRITES = 200  # per node; a longer chain means two rules undo each other (a bug)
 
@@ -22,22 +24,58 @@ FIRED: Counter = Counter()
 FIRED_AT: Counter = Counter()  # (op name, rule name) -> times it rewrote a node
 
 
-def _mechanisms(op: Op) -> list:
-    """The shared mechanisms an op takes part in, by what it declares (read at call time, so
-    an op registered late gets them too)."""
+def _mechanisms(op: Op, run) -> tuple[list, list]:
+    """The shared mechanisms an op takes part in, by what it declares, as (rules to try before
+    the op's own, rules after). Composed at call time, so an op registered late gets them too;
+    `run` is the simplifier's own memoized entry (a rule never calls the engine itself)."""
     if op.algebra is not None:  # the normal form already moves their scalars
-        return [("arith-normal-form", algebra.normalize)]
-    if op.linear or op.bilinear:
-        return [("pull-scalar", algebra.pull_scalars)]
-    return []
+        return [], [("arith-normal-form", algebra.normalize)]
+    before = [("pull-scalar", algebra.pull_scalars)] if op.linear or op.bilinear else []
+    after = [("involution-sum", lambda n: _involution_sum(n, run))] if op.involution else []
+    return before, after
 
 
-def op_rules(op: Op) -> list:
-    """Every rule rooted at `op`: pulling scalars first, the op's own rules, the normal form."""
-    mech = _mechanisms(op)
-    if op.algebra is not None:
-        return op.rules + mech
-    return mech + op.rules
+def op_rules(op: Op, run=None) -> list:
+    """Every rule rooted at `op`: the mechanisms it declares around its own rules."""
+    before, after = _mechanisms(op, run)
+    return before + op.rules + after
+
+
+def _count(e: Node, op: Op) -> int:
+    return sum(1 for m in topo(e) if m.op is op)
+
+
+def _involution_sum(n: Node, run) -> Node | None:
+    """f(A ± B) = f(A) ± f(B) for a linear involution f (the transpose), when that leaves fewer
+    f's: (A + Aᵀ)ᵀ = A + Aᵀ, (diag(y) + Aᵀ)ᵀ = diag(y) + A, but (X W + b)ᵀ stays. The new terms
+    come out simplified and sorted (positive first), so a sum that is its own image is a fixed
+    point: simplify(Hᵀ) is H for the Hessians of symgrad.jacobian."""
+    f, a = n.op, n.args[0]
+    if a.op.algebra not in ("add", "sub"):
+        return None
+    old, terms, stack = [], [], [(1, a)]
+    while stack:
+        sign, e = stack.pop()
+        if e.op.algebra in ("add", "sub"):
+            stack += [(sign, e.args[0]), (sign if e.op.algebra == "add" else -sign, e.args[1])]
+            continue
+        old.append((sign, e))
+        if e.ndim == 0:
+            terms.append((sign, e))
+        elif e.ndim == 1:  # broadcast along rows, 1 xᵀ: transposed, x 1ᵀ
+            terms.append((sign, broadcast_to(reshape(e, (e.shape[0], 1)), n.shape)))
+        else:
+            terms.append((sign, run(Node(f, (e,), n.params))))
+
+    def key(t):
+        return (-t[0], t[1].sort_key)
+
+    terms.sort(key=key)
+    out = terms[0][1] if terms[0][0] > 0 else arith.neg(terms[0][1])
+    for sign, t in terms[1:]:
+        out = arith.add(out, t) if sign > 0 else arith.sub(out, t)
+    own_image = sorted(old, key=key) == terms
+    return out if own_image or _count(out, f) < _count(n, f) else None
 
 
 def rules() -> list[tuple[Op, str]]:
@@ -85,7 +123,7 @@ class _Simplifier:
         raise SymgradError(f"internal error: rules on {cur.op.name} did not reach a fixed point")
 
     def rewrite(self, n: Node) -> Node | None:
-        for name, fn in op_rules(n.op):
+        for name, fn in op_rules(n.op, self.run):
             out = fn(n)
             if out is not None and out is not n:
                 FIRED[name] += 1

@@ -111,17 +111,20 @@ def _mf_addsub(R, n: Node) -> Node:
         return neg(b) if n.op is SUB_OP else b
     return add(a, b) if n.op is ADD_OP else sub(a, b)
 
-ADD_OP = register(Op("add", shape=_bshape("add"), vjp=lambda n, g, needs: (g, g),
+ADD_OP = register(Op("add", shape=_bshape("add"),
+                     symmetric="closed", vjp=lambda n, g, needs: (g, g),
                      algebra="add", matrix_form=_mf_addsub,
                      print=_print_add, numpy=_np_binary(np.add), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a + b),
                      code=_code_binary("+", "ADD", "{0}_plus_{1}", 0)))
-SUB_OP = register(Op("sub", shape=_bshape("subtract"), vjp=lambda n, g, needs: (g, neg(g)),
+SUB_OP = register(Op("sub", shape=_bshape("subtract"),
+                     symmetric="closed", vjp=lambda n, g, needs: (g, neg(g)),
                      algebra="sub", matrix_form=_mf_addsub,
                      print=_print_sub, numpy=_np_binary(np.subtract), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a - b),
                      code=_code_binary("-", "ADD", "{0}_minus_{1}")))
 NEG_OP = register(Op("neg", shape=lambda args, params: args[0].shape, algebra="neg",
+                     symmetric="closed",
                      matrix_form=_mf_neg,
                      vjp=lambda n, g, needs: (neg(g),), print=_print_neg,
                      numpy=lambda n, vals, sizes: np.negative(vals[0]), linear=True,
@@ -225,13 +228,15 @@ def _mf_hadamard(R, n: Node) -> Node:  # e ⊙ v -> diag(v) M(e); division is by
         m = mul(s, m)
     return m
 
-MUL_OP = register(Op("mul", shape=_bshape("multiply"), matrix_form=_mf_hadamard,
+MUL_OP = register(Op("mul", shape=_bshape("multiply"),
+                     symmetric="closed", matrix_form=_mf_hadamard,
                      algebra="mul",
                      vjp=lambda n, g, needs: (mul(g, n.args[1]), mul(g, n.args[0])),
                      print=_print_mul, numpy=_np_binary(np.multiply), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a * b),
                      code=_code_binary("*", "MUL", "{0}_times_{1}", 1)))
-DIV_OP = register(Op("div", shape=_bshape("divide"), vjp=_vjp_div, print=_print_div,
+DIV_OP = register(Op("div", shape=_bshape("divide"),
+                     symmetric="closed", vjp=_vjp_div, print=_print_div,
                      algebra="div", matrix_form=_mf_hadamard,
                      numpy=_np_binary(np.divide), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a / b, "any", "nonzero"),

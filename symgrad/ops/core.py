@@ -67,7 +67,8 @@ def _eval_var(n, vals, env):
     raise SymgradError("variables are bound by evaluate()")  # pragma: no cover
 
 
-VAR = register(Op("var", shape=_leaf_shape, print=_print_var, numpy=_eval_var))
+VAR = register(Op("var", shape=_leaf_shape, print=_print_var, numpy=_eval_var,
+                  symmetric=lambda n: n.params.kind == Kind.SYMMETRIC))
 
 
 def variable(name: str, *shape, kind: Kind | str = Kind.VAR) -> Node:
@@ -235,7 +236,8 @@ ONES = register(Op("ones", shape=_leaf_shape, print_transposed=_print_ones_t,
                    code=_code_create("ones")))
 ZEROS = register(Op("zeros", shape=_leaf_shape, print=_print_zeros, numpy=_fill(0.0),
                     code=_code_create("zeros")))
-EYE = register(Op("eye", shape=_leaf_shape, print=_print_eye, numpy=_eval_eye,
+EYE = register(Op("eye", shape=_leaf_shape, symmetric=True, print=_print_eye,
+                  numpy=_eval_eye,
                   code=_code_create("eye")))
 
 

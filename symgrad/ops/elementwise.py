@@ -59,6 +59,7 @@ def elementwise_op(name: str, sym, deriv: Callable[[Node, Node], Node], numpy_fn
         vjp=lambda n, g, needs: (mul(g, deriv(n.args[0], n)),),
         print=_print_fn(wrap),
         spelling=Spelling(latex, uni, (name, *words)),
+        symmetric="closed",
         numpy=lambda n, vals, sizes: numpy_fn(vals[0]),
         cases=lambda: [(lambda a: Node(op, (a,)), [(s, domain)]) for s in TEST_SHAPES],
         sympy=sym,

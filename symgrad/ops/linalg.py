@@ -306,6 +306,7 @@ def _vjp_inv(n, g, needs):
 
 INV = register(Op(
     "inv", shape=lambda args, params: _square("inv")(args, (args[0].shape,)),
+    symmetric="closed",
     print_transposed=lambda n, P: P.inverse(n.args[0], transposed=True),
     vjp=_vjp_inv, print=lambda n, P: P.inverse(n.args[0], transposed=False),
     numpy=lambda n, vals, sizes: np.linalg.inv(vals[0]),
@@ -392,7 +393,8 @@ def _mf_diag(R, n: Node) -> Node:  # diag(v) embeds, diag(A) extracts: E and Eáµ
     return R.mm(e if a.ndim == 1 else transpose(e), R.of(a))
 
 DIAG = register(Op(
-    "diag", shape=_diag_shape, matrix_form=_mf_diag, vjp=lambda n, g, needs: (diag(g),),
+    "diag", shape=_diag_shape, symmetric=lambda n: n.args[0].ndim == 1, matrix_form=_mf_diag,
+    vjp=lambda n, g, needs: (diag(g),),
     print=_print_spelled,
     spelling=Spelling(r"\operatorname{diag}", "diag", ("diag", "Diag")),
     numpy=lambda n, vals, sizes: np.diag(vals[0]), linear=True,

@@ -41,7 +41,7 @@ def _mf_t(R, n: Node) -> Node:  # vec(Eᵀ) = K vec(E), K the commutation matrix
 T = register(
     Op(
         "transpose",
-        shape=_t_shape, matrix_form=_mf_t,
+        shape=_t_shape, matrix_form=_mf_t, involution=True,
         vjp=lambda n, g, needs: (transpose(g),),
         print=_print_t,
         numpy=lambda n, vals, sizes: np.swapaxes(vals[0], -1, -2),
@@ -91,23 +91,20 @@ def _t_const(n):
 
 
 def is_symmetric_expr(a: Node) -> bool:
-    """Structurally symmetric: a declared symmetric S, diag(v), and inverses, elementwise
-    functions, sums and Hadamard products of symmetric matrices (scalars mixed in)."""
-    from .arith import ADD_OP, DIV_OP, MUL_OP, NEG_OP, SUB_OP
-    from .linalg import DIAG, INV
-
-    closed = (INV, ADD_OP, SUB_OP, MUL_OP, DIV_OP, NEG_OP)  # symmetric args, symmetric result
+    """Structurally symmetric, by what each op declares (Op.symmetric): "always" (I, diag(v),
+    a declared symmetric S), "closed" (symmetric when its matrix arguments are: inverses,
+    elementwise functions, sums and Hadamard products), or a test of the node."""
     stack = [a]
     while stack:
         e = stack.pop()
-        if e.ndim == 0 or core.is_symmetric(e) or e.op is core.EYE:
+        if e.ndim == 0:
             continue
-        if e.op is DIAG and e.args[0].ndim == 1:
-            continue
-        if e.ndim == 2 and (e.op in closed or e.op.sympy is not None):
+        how = e.op.symmetric
+        verdict = how(e) if callable(how) else how
+        if verdict == "closed" and e.ndim == 2:
             stack += list(e.args)
-            continue
-        return False
+        elif verdict is not True:
+            return False
     return True
 
 
@@ -119,48 +116,6 @@ def _t_sym(n):  # Sᵀ = S for a declared symmetric S, diag(v)ᵀ = diag(v), (S�
     if a.op is RESHAPE and 1 in a.shape:  # (vᵀ)ᵀ: a row or column turned over is a reshape
         return reshape(a.args[0], n.shape)
     return None
-
-
-def _transposes(e: Node) -> int:
-    from ..node import topo
-
-    return sum(1 for m in topo(e) if m.op is T)
-
-
-@rule(T, "transpose-sum")
-def _t_sum(n):
-    """(A + B)ᵀ = Aᵀ + Bᵀ when that leaves fewer transposes: (A + Aᵀ)ᵀ = A + Aᵀ,
-    (diag(y) + Aᵀ)ᵀ = diag(y) + A, but (X W + b)ᵀ stays. The transposed terms come out
-    simplified and sorted (positive first), so a symmetric sum is a fixed point: simplify(Hᵀ)
-    is H for the Hessians of symgrad.jacobian."""
-    from ..simplify import simplify
-    from .arith import ADD_OP, SUB_OP, add, neg, sub
-
-    a = n.args[0]
-    if a.op is not ADD_OP and a.op is not SUB_OP:
-        return None
-    old, terms, stack = [], [], [(1, a)]
-    while stack:
-        sign, e = stack.pop()
-        if e.op is ADD_OP or e.op is SUB_OP:
-            stack += [(sign, e.args[0]), (sign if e.op is ADD_OP else -sign, e.args[1])]
-            continue
-        old.append((sign, e))
-        if e.ndim == 1:  # broadcast along rows, 1 xᵀ: transposed, x 1ᵀ
-            col = reshape(e, (e.shape[0], 1))
-            terms.append((sign, broadcast_to(col, n.shape)))
-        else:
-            terms.append((sign, simplify(transpose(e))))
-
-    def key(t):
-        return (-t[0], t[1].sort_key)
-
-    terms.sort(key=key)
-    out = terms[0][1] if terms[0][0] > 0 else neg(terms[0][1])
-    for sign, t in terms[1:]:
-        out = add(out, t) if sign > 0 else sub(out, t)
-    symmetric = sorted(old, key=key) == terms  # the same terms: the sum is its own transpose
-    return out if symmetric or _transposes(out) < _transposes(n) else None
 
 
 # ---- reshape: only inserting or removing unit axes (keepdims, rows from 1-D vectors) ---------
