@@ -17,6 +17,7 @@ import sympy
 
 from .errors import UnsupportedError
 from .node import Node
+from .op import provide
 from .ops import arith, core, elementwise, linalg, shape
 
 Monomial = tuple[tuple[Node, int], ...]
@@ -357,3 +358,6 @@ def pull_scalars(n: Node) -> Node | None:
     if coeff == 1:
         return None
     return arith.mul(from_sympy(coeff), Node(n.op, tuple(args), n.params))
+
+
+provide(terms=terms, from_sympy=from_sympy, rebuild=rebuild, to_sympy=to_sympy)

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import sympy
 
+from . import algebra
 from .errors import DifferentiationError, ShapeError, UnsupportedError
 from .grad import backprop, vjp
 from .node import Node, describe, topo
@@ -275,8 +276,6 @@ def symmetric_form(H: Node) -> Node:
 def common_scalar(e: Node) -> Node:
     """c (A - B) rather than c A - c B when every term shares a scalar factor c that is not a
     plain number (the textbook (1ᵀy)(diag(s) - s sᵀ)). The value is unchanged."""
-    from . import algebra
-
     if e.ndim == 0 or e.op not in (arith.ADD_OP, arith.SUB_OP):
         return e
     t = algebra.terms(e)

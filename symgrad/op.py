@@ -114,6 +114,24 @@ class Op:
 
 REGISTRY: dict[str, Op] = {}
 
+
+class _Later:
+    """The constructors of op families declared later (and the scalar algebra), by name, read
+    at call time: how a rule of transpose builds a matmul without importing the module that
+    imports it. Op families load in one fixed order (symgrad.ops) and import only earlier ones;
+    each provides its constructors here."""
+
+    def __getattr__(self, name: str):
+        raise UnsupportedError(f"internal error: {name!r} was never provided")
+
+
+later = _Later()
+
+
+def provide(**named: Callable) -> None:
+    """Make constructors or helpers available as `later.<name>`."""
+    later.__dict__.update(named)
+
 # Every op prints, evaluates and has test cases; an op with arguments differentiates too.
 _REQUIRED = ("print", "numpy")
 

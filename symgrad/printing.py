@@ -15,6 +15,8 @@ import sympy
 
 from .node import Node, install_printers, topo
 from .op import ADD, ATOM, FRAC, HAD, NEG, POSTFIX, PROD
+from .ops.core import as_node
+from .ops.shape import explicit_broadcast
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
@@ -100,8 +102,6 @@ class Printer:
         (or as given, when it is an operand of + or - and the style marks broadcasts)."""
         if n.ndim == 0 or n.shape == out_shape or (markable and self.style.mark_broadcasts):
             return self.arg(n, min_prec)
-        from .ops.shape import explicit_broadcast
-
         return self.arg(explicit_broadcast(n, out_shape), min_prec)
 
     # ---- vocabulary used by the ops' print rules -------------------------------------------
@@ -247,8 +247,6 @@ class Printer:
 def latex(expr, style: Style | None = None, **options):
     """Paper-style LaTeX of an expression (options override fields of the Style); for a list
     of expressions, a list of strings printed with shared work."""
-    from .ops.core import as_node
-
     st = replace(style or LATEX, **options) if options else (style or LATEX)
     p = Printer(st)
     if isinstance(expr, (list, tuple)):
@@ -258,8 +256,6 @@ def latex(expr, style: Style | None = None, **options):
 
 def unicode(expr, style: Style | None = None) -> str:
     """Unicode math text: W X + b 1ₖᵀ."""
-    from .ops.core import as_node
-
     return Printer(style or UNICODE)(as_node(expr))
 
 

@@ -15,6 +15,7 @@ from .errors import SymgradError
 from .node import Node, topo
 from .op import REGISTRY, Op
 from .ops import arith
+from .ops.core import as_node
 from .ops.shape import broadcast_to, reshape
 
 MAX_REWRITES = 200  # per node; a longer chain means two rules undo each other (a bug)
@@ -136,8 +137,6 @@ def simplify(expr):
     """Rewrite `expr` to its simplest form by the rule table (same value, same shape).
 
     A list of expressions is simplified together, sharing the work on common parts."""
-    from .ops.core import as_node
-
     s = _Simplifier()
     if isinstance(expr, (list, tuple)):
         return [s.run(as_node(e)) for e in expr]

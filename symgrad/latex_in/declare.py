@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from ..errors import SizeError, SymgradError
-from ..node import Node
+from ..node import Node, topo
 from ..ops import core
 from ..printing import _latex_name
 from ..shapes import as_size
@@ -156,8 +156,6 @@ class Declarations:
             self.add_sizes(shp)
         else:
             self.defs[key_of(_clean_name(name))] = node
-            from ..node import topo
-
             for n in topo(node):
                 self.add_sizes(n.shape)
 

@@ -1,3 +1,8 @@
-"""The operators. Importing this package declares every op in the registry."""
+"""The operators. Importing this package declares every op in the registry.
 
-from . import api, arith, core, elementwise, kron, linalg, reduce, shape  # noqa: F401
+The families load in this fixed order, and each imports only the ones before it; a rule or
+derivative that needs a later family's constructor reads it from `symgrad.op.later` at call
+time. So there is no import cycle among them.
+"""
+
+from . import core, shape, arith, elementwise, reduce, linalg, kron, api  # noqa: F401, I001

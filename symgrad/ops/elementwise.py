@@ -12,8 +12,9 @@ import numpy as np
 import sympy
 
 from ..errors import SymgradError, UnsupportedError
+from ..latex_in.scalar import parse_scalar_latex
 from ..node import Node
-from ..op import ATOM, REGISTRY, Op, Spelling, register, rule
+from ..op import ATOM, REGISTRY, Op, Spelling, later, provide, register, rule
 from . import core
 from .arith import TEST_SHAPES, div, mul, neg, pow, sub
 
@@ -86,12 +87,10 @@ def _np_sigmoid(v):
 
 def _code_log(n, a, B):
     """log softmax(z) = z - logsumexp(z) and log σ(x) = -softplus(-x): finite for any logits."""
-    from .reduce import SOFTMAX, logsumexp
-
     x = n.args[0]
-    if x.op is SOFTMAX:
+    if x.op.name == "softmax":
         z = x.args[0]
-        return sub(z, logsumexp(z, x.params[0], keepdims=True))
+        return sub(z, later.logsumexp(z, x.params[0], keepdims=True))
     if x.op is SIGMOID_OP:
         return neg(Node(SOFTPLUS_OP, (neg(x.args[0]),)))
     return f"{B.fn('log')}({a[0]})"
@@ -139,9 +138,7 @@ exp, log, sqrt, tanh, sigmoid = map(_apply, (EXP, LOG, SQRT, TANH, SIGMOID_OP))
 
 @rule(LOG, "log-softplus")
 def _log_softplus(n):  # log(1 + exp(t)) = softplus(t): its derivatives are then σ(t), σ(1 - σ)
-    from ..algebra import terms
-
-    t = terms(n.args[0])
+    t = later.terms(n.args[0])
     if len(t) != 2 or t.get(()) != 1:
         return None
     (m, c), = [(m, c) for m, c in t.items() if m]
@@ -153,19 +150,17 @@ def _log_softplus(n):  # log(1 + exp(t)) = softplus(t): its derivatives are then
 
 @rule(SIGMOID_OP, "sigmoid-odd")
 def _sigmoid_odd(n):  # σ(-t) = 1 - σ(t): no negated arguments, so σ(-z)(1 - σ(-z)) = σ(z)(1 - σ(z))
-    from ..algebra import from_sympy, rebuild, terms, to_sympy
-
     a = n.args[0]
     if a.ndim == 0:
-        e = to_sympy(a)
+        e = later.to_sympy(a)
         if not e.could_extract_minus_sign():
             return None
-        t = from_sympy(-e)
+        t = later.from_sympy(-e)
     else:
-        ts = terms(a)
+        ts = later.terms(a)
         if len(ts) != 1 or not next(iter(ts.values())).could_extract_minus_sign():
             return None
-        t = rebuild({m: -c for m, c in ts.items()}, a.shape)
+        t = later.rebuild({m: -c for m, c in ts.items()}, a.shape)
     return sub(1, Node(SIGMOID_OP, (t,)))
 relu, softplus, sin, cos, abs_ = map(_apply, (RELU_OP, SOFTPLUS_OP, SIN, COS, ABS))
 step, sign = _apply(STEP_OP), _apply(SIGN_OP)
@@ -174,8 +169,6 @@ step, sign = _apply(STEP_OP), _apply(SIGN_OP)
 # ---- user-defined elementwise functions -------------------------------------------------------
 def _as_scalar_fn(expr) -> sympy.Expr:
     if isinstance(expr, str):
-        from ..latex_in.scalar import parse_scalar_latex
-
         expr = parse_scalar_latex(expr)
     try:
         e = sympy.sympify(expr)
@@ -217,11 +210,9 @@ def _user_op(name: str, body: sympy.Expr) -> Op:
         raise UnsupportedError(f"cannot turn {body} into NumPy code: {exc}") from exc
 
     def deriv(x: Node, y: Node) -> Node:
-        from ..algebra import from_sympy
-
         d = sympy.diff(body, X)
         try:
-            return from_sympy(d, {X: x})
+            return later.from_sympy(d, {X: x})
         except UnsupportedError:  # a function symgrad lacks: its derivative is a new op
             return elementwise(f"{name}_d", d, x)
 
@@ -231,10 +222,8 @@ def _user_op(name: str, body: sympy.Expr) -> Op:
 
     def code(n: Node, a, B):
         """The definition in symgrad's own ops, whose code forms every backend has."""
-        from ..algebra import from_sympy
-
         try:
-            return from_sympy(body, {X: n.args[0]})
+            return later.from_sympy(body, {X: n.args[0]})
         except UnsupportedError:
             raise UnsupportedError(
                 f"cannot generate code for {name}(x) = {body}: symgrad has no operator for "
@@ -247,3 +236,6 @@ def _user_op(name: str, body: sympy.Expr) -> Op:
 
 BY_SYMPY[sympy.sign] = SIGN_OP
 BY_SYMPY[sympy.Heaviside] = STEP_OP
+
+
+provide(exp=exp, log=log, sqrt=sqrt, tanh=tanh, sigmoid=sigmoid)

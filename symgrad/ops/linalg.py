@@ -7,10 +7,11 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..node import Node, describe, shape_error
-from ..op import ATOM, PROD, Op, Spelling, register, rule
+from ..op import ATOM, PROD, Op, Spelling, provide, register, rule
 from . import core
-from .arith import div, mul, neg
-from .shape import transpose
+from .arith import MUL_OP, div, mul, neg
+from .reduce import sum_
+from .shape import T, broadcast_to, reshape, transpose
 
 
 # ---- matmul --------------------------------------------------------------------------------
@@ -47,8 +48,6 @@ def _print_matmul(n, P):
 
 def _inverse_of(h):
     """(A, transposed) when h is an inverse A⁻¹ or A⁻ᵀ that nothing else needs, else None."""
-    from .shape import T
-
     t = h.node.op is T
     inner = h.args[0] if t else h
     if inner.node.op is not INV or h.shared or inner.shared:
@@ -59,10 +58,6 @@ def _inverse_of(h):
 def _code_matmul(n, args, B):
     """x @ y, as an expert writes it: identities vanish, ones vectors are sums or
     broadcasts, diag(v) A is v[:, None] * A, and inv(A) @ B is solve(A, B)."""
-    from .arith import MUL_OP
-    from .reduce import sum_
-    from .shape import broadcast_to, reshape
-
     x, y = args
     a, b = n.args
     if a.op is core.EYE:
@@ -161,8 +156,6 @@ def _mm_ones(n):  # 1ₙᵀ 1ₙ = n, and products of ones blocks
 
 @rule(MATMUL, "ones-as-sum")
 def _mm_ones_sum(n):  # G 1 and 1ᵀ G are row and column sums: the canonical form is sum()
-    from .reduce import sum_
-
     a, b = n.args
     if b.op is core.ONES and (b.ndim == 1 or b.shape[1] == 1):
         return sum_(a, a.ndim - 1, keepdims=b.ndim == 2) if a.op is not core.ONES else None
@@ -173,8 +166,6 @@ def _mm_ones_sum(n):  # G 1 and 1ᵀ G are row and column sums: the canonical fo
 
 @rule(MATMUL, "ones-as-broadcast")
 def _mm_ones_bcast(n):  # b 1ᵀ and 1 cᵀ are broadcasts
-    from .shape import broadcast_to
-
     a, b = n.args
     if b.op is core.ONES and b.ndim == 2 and b.shape[0] == 1 and a.ndim == 2:
         return broadcast_to(a, n.shape) if a.shape[1] == 1 else None
@@ -185,8 +176,6 @@ def _mm_ones_bcast(n):  # b 1ᵀ and 1 cᵀ are broadcasts
 
 @rule(MATMUL, "matmul-sandwich")
 def _mm_sandwich(n):  # (Pᵀ D) P = Pᵀ (D P): one association, so Pᵀ D P reads as symmetric
-    from .shape import T
-
     a, c = n.args
     if a.op is not MATMUL or c.ndim != 2 or a.args[0].ndim != 2 or a.args[1].ndim != 2:
         return None
@@ -258,8 +247,6 @@ def _print_spelled(n, P):
 
 def _code_trace(n, args, B):
     """tr(A B) = sum(A ⊙ Bᵀ): O(n²) instead of the product's O(n³)."""
-    from .reduce import sum_
-
     a = n.args[0]
     if a.op is MATMUL and a.args[0].ndim == 2 and not args[0].shared:
         return sum_(mul(a.args[0], transpose(a.args[1])))
@@ -293,8 +280,6 @@ def _tr_const(n):
 
 @rule(TRACE, "trace-transpose")
 def _tr_t(n):
-    from .shape import T
-
     a = n.args[0]
     return trace(a.args[0]) if a.op is T else None
 
@@ -321,8 +306,6 @@ def inv(x) -> Node:
 
 @rule(INV, "inverse-rules")
 def _inv_rules(n):
-    from .shape import T
-
     a = n.args[0]
     if a.op is INV:
         return a.args[0]
@@ -431,3 +414,4 @@ def norm(x) -> Node:
     return Node(NORM, (core.as_node(x),))
 
 
+provide(matmul=matmul, outer=outer, trace=trace, inv=inv, diag=diag)

@@ -7,11 +7,11 @@ import sympy
 
 from ..errors import ShapeError
 from ..node import Node, describe
-from ..op import ATOM, Op, Spelling, register, rule
+from ..op import ATOM, Op, Spelling, later, provide, register, rule
 from ..shapes import numel
 from . import core
 from .arith import mul, sub
-from .shape import broadcast_to, reshape, transpose
+from .shape import BROADCAST, T, broadcast_to, reshape, transpose
 
 AXIS_CASES = [((4,), None), ((3, 4), None), ((3, 4), 0), ((3, 4), 1), ((1, 4), 0), ((3, 1), 1)]
 
@@ -58,21 +58,20 @@ def _axes_label(x: Node, axes) -> str | None:
 # ---- sum ---------------------------------------------------------------------------------
 def _sum_explicit(n: Node) -> Node:
     """G 1, Gᵀ 1, 1ᵀ G 1, 1ᵀ x: sums as products with ones vectors."""
-    from .linalg import matmul
-
     x = n.args[0]
     axes, _ = n.params
     if x.ndim == 1:
-        out = matmul(core.ones(x.shape[0]), x)
+        out = later.matmul(core.ones(x.shape[0]), x)
     elif axes == (1,):
-        out = matmul(x, core.ones(x.shape[1], 1))
+        out = later.matmul(x, core.ones(x.shape[1], 1))
     elif axes == (0,):
         if n.ndim == 2:
-            out = matmul(transpose(core.ones(x.shape[0], 1)), x)
+            out = later.matmul(transpose(core.ones(x.shape[0], 1)), x)
         else:
-            out = matmul(transpose(x), core.ones(x.shape[0], 1))
+            out = later.matmul(transpose(x), core.ones(x.shape[0], 1))
     else:
-        out = matmul(matmul(transpose(core.ones(x.shape[0], 1)), x), core.ones(x.shape[1], 1))
+        row = later.matmul(transpose(core.ones(x.shape[0], 1)), x)
+        out = later.matmul(row, core.ones(x.shape[1], 1))
     return reshape(out, n.shape)
 
 
@@ -132,8 +131,6 @@ def _sum_const(n):
         return core.zeros(*n.shape)
     if x.op is core.ONES:
         return mul(core.number(count), core.ones(*n.shape))
-    from .shape import BROADCAST
-
     if x.op is BROADCAST and x.args[0].ndim == 0:  # sum of a broadcast scalar: count · s
         return broadcast_to(mul(core.number(count), x.args[0]), n.shape)
     return None
@@ -141,8 +138,6 @@ def _sum_const(n):
 
 @rule(SUM, "sum-of-transpose")
 def _sum_t(n):  # Xᵀ 1 is the column sums of X: sum X itself over the other axis
-    from .shape import T
-
     x = n.args[0]
     if x.op is not T:
         return None
@@ -259,3 +254,6 @@ def softmax(x, axis=-1) -> Node:
         raise ShapeError(f"softmax of a scalar {describe(x)} is always 1; give a vector")
     axes = norm_axes(x, axis)
     return Node(SOFTMAX, (x,), (axes, False))
+
+
+provide(sum=sum_, mean=mean, logsumexp=logsumexp, softmax=softmax)

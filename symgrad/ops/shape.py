@@ -10,8 +10,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..node import Node, describe
-from ..op import Op, register, rule
-from ..shapes import Shape, as_shape, can_broadcast, fmt_shape
+from ..op import Op, later, register, rule
+from ..shapes import Shape, as_shape, broadcast_shapes, can_broadcast, fmt_shape
 from . import core
 
 
@@ -68,13 +68,11 @@ def _tt(n):
 
 @rule(T, "transpose-product")
 def _t_product(n):  # (A B)ᵀ = Bᵀ Aᵀ: transposes move inward
-    from .linalg import MATMUL, OUTER, matmul, outer
-
     a = n.args[0]
-    if a.op is MATMUL and a.args[0].ndim == 2 and a.args[1].ndim == 2:
-        return matmul(transpose(a.args[1]), transpose(a.args[0]))
-    if a.op is OUTER:
-        return outer(a.args[1], a.args[0])
+    if a.op.name == "matmul" and a.args[0].ndim == 2 and a.args[1].ndim == 2:
+        return later.matmul(transpose(a.args[1]), transpose(a.args[0]))
+    if a.op.name == "outer":
+        return later.outer(a.args[1], a.args[0])
     return None
 
 
@@ -210,11 +208,9 @@ def reshape(x, shape) -> Node:
 
 @rule(RESHAPE, "reshape-compose")
 def _rr(n):
-    from .reduce import SUM, sum_
-
     a = n.args[0]
-    if a.op is SUM and a.params[1]:  # dropping the kept axes of a sum: sum without keepdims
-        flat = sum_(a.args[0], a.params[0], keepdims=False)
+    if a.op.name == "sum" and a.params[1]:  # dropping a sum's kept axes: sum without keepdims
+        flat = later.sum(a.args[0], a.params[0], keepdims=False)
         if flat.shape == n.shape:
             return flat
     if a.op is RESHAPE or (a.op is T and 1 in a.shape):  # a vector's transpose is a reshape
@@ -318,14 +314,12 @@ def sum_axes(src: Shape, dst: Shape) -> tuple[int, ...]:
 
 
 def _sum_to_as_sum(n: Node) -> Node:
-    from .reduce import sum_
-
     a = n.args[0]
     axes = sum_axes(a.shape, n.shape)
-    flat = sum_(a, axis=axes, keepdims=False)
+    flat = later.sum(a, axis=axes, keepdims=False)
     if flat.shape == n.shape:  # Gᵀ 1 for a 1-D bias rather than (1ᵀ G)ᵀ
         return flat
-    return reshape(sum_(a, axis=axes, keepdims=True), n.shape)
+    return reshape(later.sum(a, axis=axes, keepdims=True), n.shape)
 
 
 def _np_sum_to(v, n):
@@ -354,8 +348,6 @@ def _bt_const(n):
 def implicit_operands(n: Node, args: list, B) -> list:
     """Operands of an elementwise op with broadcasts left to NumPy broadcasting, as an expert
     writes them: `H + b`, not `H + np.broadcast_to(b, (N, h))`; 1 for a block of ones."""
-    from ..shapes import broadcast_shapes
-
     out = list(args)
     for i, a in enumerate(args):
         cand = a
@@ -377,21 +369,18 @@ def implicit_operands(n: Node, args: list, B) -> list:
 
 def explicit_broadcast(x: Node, shape: Shape) -> Node:
     """broadcast_to(x, shape) written with ones vectors: b 1ᵀ, 1 cᵀ, s 1 1ᵀ."""
-    from .arith import mul
-    from .linalg import matmul
-
     if x.shape == shape:
         return x
     if x.ndim == 0:
         if len(shape) == 1:
-            return mul(x, core.ones(shape[0]))
-        return mul(x, matmul(core.ones(shape[0], 1), transpose(core.ones(shape[1], 1))))
+            return later.mul(x, core.ones(shape[0]))
+        return later.mul(x, later.matmul(core.ones(shape[0], 1), transpose(core.ones(shape[1], 1))))
     if len(shape) == 1:  # (1,) -> (n,)
-        return matmul(core.ones(shape[0], 1), x)
+        return later.matmul(core.ones(shape[0], 1), x)
     x2 = reshape(x, (1,) * (2 - x.ndim) + x.shape)
     out = x2
     if x2.shape[0] == 1 and shape[0] != 1:
-        out = matmul(core.ones(shape[0], 1), out)
+        out = later.matmul(core.ones(shape[0], 1), out)
     if x2.shape[1] == 1 and shape[1] != 1:
-        out = matmul(out, transpose(core.ones(shape[1], 1)))
+        out = later.matmul(out, transpose(core.ones(shape[1], 1)))
     return out
