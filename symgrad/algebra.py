@@ -17,7 +17,7 @@ import sympy
 
 from .errors import UnsupportedError
 from .node import Node
-from .op import provide
+from .op import REGISTRY, provide
 from .ops import arith, core, elementwise, linalg, shape
 
 Monomial = tuple[tuple[Node, int], ...]
@@ -139,8 +139,6 @@ def from_sympy(e: sympy.Expr, subs: dict | None = None) -> Node:
         return elementwise.exp(from_sympy(e.args[0], subs))
     op = elementwise.BY_SYMPY.get(e.func)
     if op is None and isinstance(e, sympy.core.function.AppliedUndef):
-        from .op import REGISTRY
-
         op = REGISTRY.get(e.func.__name__)
     if op is not None and len(e.args) == 1:
         return Node(op, (from_sympy(e.args[0], subs),))
