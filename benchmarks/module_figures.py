@@ -1,4 +1,7 @@
-import ast, pathlib, sys
+import ast
+import pathlib
+import sys
+
 root = pathlib.Path(sys.argv[1])
 mods = {}
 for p in root.rglob("*.py"):

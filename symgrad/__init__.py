@@ -31,6 +31,7 @@ from .ops.api import (
 from .ops.api import (
     broadcast_to,
     cos,
+    cumsum,
     det,
     diag,
     dims,
@@ -74,7 +75,7 @@ __all__ = [
     "DifferentiationError", "EvaluationError", "ExpressionTypeError", "Node", "ShapeError",
     "SizeError", "Style",
     "Derivation", "DerivationOptions", "ToolError", "derive",
-    "SymgradError", "UnsupportedError", "abs", "broadcast_to", "codegen", "cos", "det", "diag",
+    "SymgradError", "UnsupportedError", "abs", "broadcast_to", "codegen", "cos", "cumsum", "det", "diag",
     "dims", "elementwise", "evaluate", "exp", "explicit", "eye", "grad", "gradcheck", "inv",
     "lambdify", "latex",
     "log", "logdet", "logsumexp", "matrix", "mean", "name", "norm", "ones", "outer", "relu",

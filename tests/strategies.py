@@ -43,9 +43,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
-from symgrad.errors import ShapeError
+from symgrad.errors import ShapeError, SymgradError
 from symgrad.node import Node
 from symgrad.numeric import random_env, random_sizes
+from symgrad.op import REGISTRY
 from symgrad.ops.core import variable
 from symgrad.shapes import broadcast_shapes
 
@@ -229,9 +230,51 @@ REDUCERS: tuple[tuple[str, Callable], ...] = (
     ("logsumexp", sg.logsumexp),
 )
 
-#: The kinds of node the generator chooses among.
+#: The kinds of node the generator chooses among. "op" draws any op of the registry through
+#: its declared test cases (OP_CASES below), so a new op is in random expressions at once.
 KINDS = ("unary", "binary", "constant", "transpose", "matmul", "reduce", "softmax", "trace",
-         "reuse")
+         "op", "reuse")
+
+
+# ---- the registry's ops, through their declared test cases (Op.cases) ---------------------
+# A case's concrete sizes map onto the universe's: 3 -> n, 4 -> m (1 stays 1), so a case of
+# shapes (3, 4), (4,) becomes one of (n, m), (m,).
+_CASE_SIZES = {3: N, 4: M, 1: 1}
+
+
+def _domain_wrap(domain: str, shape: Shape) -> Callable[[Node], Node] | None:
+    """Makes any operand a valid argument for an op's test domain (None: no such wrapper)."""
+    if domain == "any":
+        return lambda b: b
+    if domain in ("positive", "nonzero", "away0"):
+        return lambda b: 1 + b * b
+    if domain in ("invertible", "posdet") and len(shape) == 2 and shape[0] == shape[1]:
+        return lambda b: b @ b.T + sg.eye(shape[0])
+    return None
+
+
+def _op_cases() -> dict[Shape, list[tuple[str, Callable, tuple]]]:
+    """target shape -> [(op name, build, ((operand shape, wrap), ...)), ...] over the registry."""
+    out: dict[Shape, list] = {}
+    for name, op in sorted(REGISTRY.items()):
+        for build, specs in (op.cases() if op.cases else []):
+            try:
+                shapes = [tuple(_CASE_SIZES[d] for d in shp) for shp, _ in specs]
+            except KeyError:
+                continue  # a size the universe has no counterpart for
+            wraps = [_domain_wrap(dom, shp) for shp, (_, dom) in zip(shapes, specs)]
+            if any(w is None for w in wraps) or any(shp not in UNIVERSE for shp in shapes):
+                continue
+            try:
+                probe = build(*(variable(f"p{i}", *shp) for i, shp in enumerate(shapes)))
+            except SymgradError:
+                continue  # the case fixes a concrete size (reshape to (1, 4)): not mappable
+            if probe.shape in UNIVERSE and probe.op is op:
+                out.setdefault(probe.shape, []).append((name, build, tuple(zip(shapes, wraps))))
+    return out
+
+
+OP_CASES = _op_cases()
 
 
 def _is_row(s: Shape) -> bool:
@@ -263,7 +306,8 @@ KNOWN_BUG_EXCLUSIONS: tuple[str, ...] = ()
 
 #: Every name `exclude=` accepts.
 EXCLUDABLE = frozenset(KINDS) | {lbl for table in (UNARY, BINARY, WITH_CONSTANT, REDUCERS)
-                                 for lbl, _ in table} | set(CONSTRUCTS)
+                                 for lbl, _ in table} | set(CONSTRUCTS) | {
+    name for cases in OP_CASES.values() for name, _, _ in cases}
 
 
 class _Builder:
@@ -295,6 +339,8 @@ class _Builder:
             for s in UNIVERSE
         }
         self.matmul = {s: [ab for ab in MATMUL_PAIRS[s] if ok("@", ab)] for s in UNIVERSE}
+        self.op_cases = {s: [c for c in cases if ok(c[0], tuple(sh for sh, _ in c[2]))]
+                         for s, cases in OP_CASES.items()}
 
     def allowed(self, label: str, shapes: tuple[Shape, ...] = ()) -> bool:
         if label in self.exclude:
@@ -314,6 +360,7 @@ class _Builder:
             "reduce": bool(self.reductions[shape]),
             "softmax": shape != (),
             "trace": shape == (),
+            "op": bool(self.op_cases.get(shape)),
             "reuse": bool(self.pool.get(shape)),
         }
         return [k for k in KINDS if available[k] and k not in self.exclude]
@@ -353,6 +400,9 @@ class _Builder:
             return sg.softmax(b(shape, depth), axis=axis)
         if kind == "trace":
             return sg.trace(b(self.choose(SQUARE), depth))
+        if kind == "op":
+            _, build, operands = self.choose(self.op_cases[shape])
+            return build(*(wrap(b(shp, depth)) for shp, wrap in operands))
         if kind == "reuse":
             return self.choose(self.pool[shape])
         raise AssertionError(kind)  # pragma: no cover

@@ -141,6 +141,7 @@ TORCH_OPS = {
     # reductions
     "sum": _reduce(torch.sum),
     "logsumexp": _reduce(torch.logsumexp),
+    "cumsum": lambda n, args, sizes: torch.cumsum(args[0], dim=n.params[0]),
     "softmax": _softmax,
 }
 

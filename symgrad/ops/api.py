@@ -38,7 +38,7 @@ from .elementwise import (  # noqa: F401
 )
 from .kron import commutation, kron, unvec, vec  # noqa: F401
 from .linalg import det, diag, inv, logdet, matmul, norm, outer, trace  # noqa: F401
-from .reduce import logsumexp, mean, softmax, sum_  # noqa: F401
+from .reduce import cumsum, logsumexp, mean, softmax, sum_  # noqa: F401
 from .shape import broadcast_to, reshape, sum_to, transpose  # noqa: F401
 
 

@@ -10,7 +10,7 @@ from ..node import Node, describe
 from ..op import ATOM, Op, Spelling, later, provide, register, rule
 from ..shapes import numel
 from . import core
-from .arith import mul, sub
+from .arith import add, mul, sub
 from .shape import BROADCAST, T, broadcast_to, reshape, transpose
 
 AXIS_CASES = [((4,), None), ((3, 4), None), ((3, 4), 0), ((3, 4), 1), ((1, 4), 0), ((3, 1), 1)]
@@ -257,3 +257,56 @@ def softmax(x, axis=-1) -> Node:
 
 
 provide(sum=sum_, mean=mean, logsumexp=logsumexp, softmax=softmax)
+
+
+# ---- cumsum: running sums along an axis --------------------------------------------------------
+def _cs_shape(args, params):
+    return args[0].shape
+
+
+def _vjp_cumsum(n, g, needs):  # the adjoint sums from the other end: Σ_{k≥i} g_k
+    (axis,) = n.params
+    return (add(sub(sum_(g, axis, keepdims=True), cumsum(g, axis)), g),)
+
+
+def _print_cumsum(n, P):  # cumsum_{col}(X) runs down each column, cumsum_{row}(X) along rows
+    x = n.args[0]
+    label = "" if x.ndim == 1 else ("col" if n.params[0] == 0 else "row")
+    return P.spelled(n, P.sub_text(label) if label else ""), ATOM
+
+
+def _mf_cumsum(R, n: Node) -> Node:  # vec(cumsum(X)) = (I ⊗ L) vec(X), L lower-triangular ones
+    x = n.args[0]
+    lower = cumsum(R.eye(x.shape[n.params[0]]), 0)
+    if x.ndim == 1:
+        return R.mm(lower, R.of(x))
+    axis_map = R.kron(R.eye(x.shape[1]), lower) if n.params[0] == 0 else \
+        R.kron(lower, R.eye(x.shape[0]))
+    return R.mm(axis_map, R.of(x))
+
+
+CUMSUM = register(Op(
+    "cumsum", shape=_cs_shape, vjp=_vjp_cumsum, print=_print_cumsum, linear=True,
+    spelling=Spelling(r"\operatorname{cumsum}", "cumsum", ("cumsum",), reduction=True,
+                      build=lambda x, axis: cumsum(x, axis)),
+    numpy=lambda n, vals, sizes: np.cumsum(vals[0], axis=n.params[0]),
+    matrix_form=_mf_cumsum,
+    cases=lambda: [(lambda a, ax=ax: cumsum(a, ax), [(s, "any")])
+                   for s, ax in [((4,), 0), ((3, 4), 0), ((3, 4), 1), ((1, 4), 1), ((3, 1), 0)]],
+    code=lambda n, a, B: B.code(
+        f"{a[0].at(B.ATOM)}.cumsum({B.backend.axis_kw}={n.params[0]})", hint="cumsum_{0}"),
+))
+
+
+def cumsum(x, axis=None) -> Node:
+    """Running sums along `axis` (NumPy's cumsum); a matrix needs its axis, a vector has one."""
+    x = core.as_node(x)
+    if x.ndim == 0:
+        return x
+    if axis is None and x.ndim > 1:
+        raise ShapeError(f"cumsum of {describe(x)} needs an axis (0: down columns, 1: along rows)")
+    (ax,) = norm_axes(x, 0 if axis is None else axis)
+    return Node(CUMSUM, (x,), (ax,))
+
+
+provide(cumsum=cumsum)
