@@ -41,7 +41,8 @@ ADD, NEG, HAD, PROD, POSTFIX, FRAC, ATOM = (Prec.ADD, Prec.NEG, Prec.HAD, Prec.P
 class Spelling:
     """How LaTeX writes an op that reads as a named function, for the printer and the parser.
 
-    The printer writes `latex` (Unicode: `unicode`); the parser accepts every word of `words`
+    The printer writes `latex` (Unicode: `unicode`); the parser accepts the op's name and every
+    word of `words`
     as `\\operatorname{w}`, `\\mathrm{w}` or `\\text{w}`, and as the command `\\w` when `latex`
     is itself a command (`\\exp`, `\\det`).
     """
@@ -49,10 +50,15 @@ class Spelling:
     latex: str
     unicode: str
     words: tuple[str, ...] = ()
-    # Takes an axis written as a subscript (softmax_{row}); `build(x, axis)` then builds it.
-    reduction: bool = False
-    # (x) or (x, axis) -> Node; None: Node(op, (x,)).
+    # What a subscript on the name says: None (nothing: no subscript), "axis" (the axis it runs
+    # along: softmax_{row}), "shape" (the shape it builds: unvec_{p \times q}).
+    subscript: str | None = None
+    # (x), (x, axis) or (x, shape) -> Node; None: Node(op, (x,)).
     build: Callable[..., Node] | None = None
+
+    @property
+    def reduction(self) -> bool:
+        return self.subscript == "axis"
 
     @property
     def command(self) -> str | None:

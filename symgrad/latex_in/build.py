@@ -31,7 +31,7 @@ from ..node import Node, describe
 from ..op import REGISTRY
 from ..ops import api, core, linalg
 from ..shapes import fmt_shape
-from .declare import Declarations, key_of, parse_size
+from .declare import Declarations, key_of, parse_shape, parse_size
 from .tokens import caret_message
 
 MAX_DEPTH = 120  # parse-tree depth; deeper input is refused (the builder recurses)
@@ -129,6 +129,15 @@ def _reduction(fn, what: str):
     return build
 
 
+def _shaped(fn, what: str):
+    def build(x: Node, sub: str | None) -> Node:
+        if sub is None:
+            raise AmbiguousInputError(f"{what} needs the shape it builds: {what}_{{p \\times q}}")
+        return fn(x, parse_shape(sub))
+
+    return build
+
+
 def _plain(fn):
     def build(x: Node, sub: str | None) -> Node:
         if sub is not None:
@@ -144,8 +153,10 @@ def function(name: str):
     sp = op.spelling if op is not None else None
     if sp is None:
         return None
-    if sp.reduction:
+    if sp.subscript == "axis":
         return _reduction(sp.build, sp.latex)
+    if sp.subscript == "shape":
+        return _shaped(sp.build, sp.latex)
     return _plain(sp.build or (lambda x: Node(op, (core.as_node(x),))))
 
 
@@ -303,6 +314,10 @@ class Builder:
             if sub is None:
                 return V(None, ast.pos, pending="eye")
             return V(core.eye(self.size(sub, ast.pos)), ast.pos)
+        if base == "K" and kind == "LETTER" and sub is not None and sub.count(",") == 1:
+            # K_{p,q}, the commutation matrix (Magnus & Neudecker): vec(Aᵀ) = K_{p,q} vec(A)
+            p, q = (self.size(t, ast.pos) for t in sub.split(","))
+            return V(api.commutation(p, q), ast.pos)
         self.unknown.setdefault(pyname, ast.pos)
         raise _Unknown
 
@@ -399,6 +414,8 @@ class Builder:
             self._last_pos = op.start_pos
             if op.type == "ODOT":
                 acc = self.elementwise(api.mul, acc, b, op.start_pos)
+            elif op.type == "OTIMES":
+                acc = V(api.kron(self.materialize(acc), self.materialize(b)), op.start_pos)
             else:
                 acc = self.divide(acc, b, op.start_pos)
         return acc

@@ -33,7 +33,7 @@ def function_words() -> dict[str, str]:
     out: dict[str, str] = {}
     for op in REGISTRY.values():
         if op.spelling is not None:
-            for w in op.spelling.words:
+            for w in (op.name, *op.spelling.words):
                 out.setdefault(w, op.name)
     return out
 
@@ -44,7 +44,6 @@ UNSUPPORTED = {
     "sum": r"sums are written with ones vectors: \mathbf{1}^\top X \mathbf{1}, X \mathbf{1}",
     "prod": "products over an index are not supported",
     "int": "integrals are not supported",
-    "otimes": "Kronecker products are not supported",
     "nabla": r"write gradients as \frac{\partial L}{\partial f}",
     "max": "max is not supported (use relu for max(0, x))",
     "min": "min is not supported",
@@ -81,7 +80,7 @@ _WORD = re.compile(r"\\(operatorname\*?|mathrm|text|textrm|textup|textit|mathit|
                    r"|mathnormal)\s*\{\s*([^{}\\]*?)\s*\}")
 _STYLED_NAME = re.compile(r"\s*\{\s*([A-Za-z]|\\[A-Za-z]+)\s*\}")
 _REALS = re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R)|ℝ")
-_UNICODE = {"ᵀ": "TRANSPOSE", "⊙": "ODOT", "∘": "ODOT", "⊘": "OSLASH", "·": "CDOT",
+_UNICODE = {"ᵀ": "TRANSPOSE", "⊙": "ODOT", "∘": "ODOT", "⊘": "OSLASH", "⊗": "OTIMES", "·": "CDOT",
             "×": "CDOT", "⊕": "OPLUS", "⊖": "OMINUS", "∂": "PARTIAL", "−": "MINUS", "∈": "IN"}
 
 
@@ -302,7 +301,7 @@ class Tokenizer:
         sub = normalize_sub(raw)
         if not sub:
             raise syntax_error("an empty subscript", text, i)
-        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{}]+", sub):
+        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},]+", sub):
             raise syntax_error(f"unreadable subscript {raw!r}", text, j)
         self.emit("SUB", sub, i)
         return end
@@ -370,7 +369,8 @@ class Tokenizer:
             return end
         table = {"frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sqrt": "SQRT",
                  "partial": "PARTIAL", "cdot": "CDOT", "times": "CDOT", "ast": "STAR",
-                 "odot": "ODOT", "circ": "ODOT", "oslash": "OSLASH", "oplus": "OPLUS",
+                 "odot": "ODOT", "circ": "ODOT", "oslash": "OSLASH", "otimes": "OTIMES",
+                 "oplus": "OPLUS",
                  "ominus": "OMINUS",
                  "in": "IN", "top": "TOPWORD", "intercal": "TOPWORD", "div": "SLASH"}
         if name in table:

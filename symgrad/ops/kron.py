@@ -13,7 +13,7 @@ import sympy
 
 from ..errors import ShapeError
 from ..node import Node, describe, shape_error
-from ..op import ATOM, HAD, PROD, Op, register, rule
+from ..op import ATOM, HAD, PROD, Op, Spelling, register, rule
 from ..shapes import as_size, numel
 from . import core
 from .arith import mul
@@ -170,8 +170,7 @@ def _mf_same(R, n: Node) -> Node:  # vec and unvec keep the entries in order
 VEC = register(Op(
     "vec", shape=_vec_shape, matrix_form=_mf_same,
     vjp=lambda n, g, needs: (unvec(g, n.args[0].shape),),
-    print=lambda n, P: (P.func(r"\operatorname{vec}" if P.is_latex else "vec",
-                               P.arg(n.args[0], 0)), ATOM),
+    print=lambda n, P: (P.spelled(n), ATOM), spelling=Spelling(r"\operatorname{vec}", "vec"),
     numpy=lambda n, vals, sizes: np.reshape(vals[0], -1, order="F"), linear=True,
     cases=lambda: [(lambda a: Node(VEC, (a,)), [(s, "any")]) for s in [(3, 4), (3, 1), (1, 4)]],
     # Column-major without order="F" (torch has none): the rows of the transpose.
@@ -195,11 +194,18 @@ def _unvec_shape(args, params):
     return shape
 
 
+def _print_unvec(n, P):  # unvec_{p×q}(v): the shape it builds is part of the notation
+    p, q = n.shape
+    size = rf"{P.size(p)} \times {P.size(q)}" if P.is_latex else f"{p}×{q}"
+    return P.spelled(n, f"_{{{size}}}" if P.is_latex else f"_{size}"), ATOM
+
+
 UNVEC = register(Op(
     "unvec", shape=_unvec_shape, matrix_form=_mf_same,
     vjp=lambda n, g, needs: (vec(g),),
-    print=lambda n, P: (P.func(r"\operatorname{vec}^{-1}" if P.is_latex else "vec⁻¹",
-                               P.arg(n.args[0], 0)), ATOM),
+    print=_print_unvec,
+    spelling=Spelling(r"\operatorname{unvec}", "unvec", subscript="shape",
+                      build=lambda x, shape: unvec(x, shape)),
     numpy=lambda n, vals, sizes: np.reshape(vals[0], _ints(n.shape, sizes), order="F"),
     linear=True,
     code=lambda n, a, B: B.code(

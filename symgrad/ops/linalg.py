@@ -253,10 +253,14 @@ def _code_trace(n, args, B):
     return f"{B.fn('trace')}({args[0]})"
 
 
+def _mf_trace(R, n: Node) -> Node:  # tr E = vec(I)ᵀ vec(E)
+    return R.mm(R.row(R.eye(n.args[0].shape[0])), R.of(n.args[0]))
+
+
 TRACE = register(Op(
     "trace", shape=_square("trace"),
     vjp=lambda n, g, needs: (mul(g, core.eye(n.args[0].shape[0])),),
-    print=_print_spelled,
+    print=_print_spelled, matrix_form=_mf_trace,
     spelling=Spelling(r"\operatorname{tr}", "tr", ("tr", "Tr", "trace")),
     numpy=lambda n, vals, sizes: np.trace(vals[0]), linear=True,
     cases=_square_cases(lambda a: trace(a), "any"),

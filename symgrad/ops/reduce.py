@@ -199,7 +199,7 @@ LSE = register(Op(
                                  softmax(n.args[0], n.params[0])),),
     print=_print_reduction,
     spelling=Spelling(r"\operatorname{logsumexp}", "logsumexp", ("logsumexp", "LSE"),
-                      reduction=True, build=lambda x, axis: logsumexp(x, axis)),
+                      subscript="axis", build=lambda x, axis: logsumexp(x, axis)),
     numpy=lambda n, vals, sizes: _np_lse(vals[0], n.params[0], n.params[1]),
     cases=lambda: [(lambda a, ax=ax: logsumexp(a, ax), [(s, "any")]) for s, ax in AXIS_CASES],
     code=_code_lse,
@@ -238,7 +238,7 @@ SOFTMAX = register(Op(
     "softmax", shape=lambda args, params: args[0].shape,
     vjp=_vjp_softmax,
     print=_print_reduction,
-    spelling=Spelling(r"\operatorname{softmax}", "softmax", ("softmax",), reduction=True,
+    spelling=Spelling(r"\operatorname{softmax}", "softmax", ("softmax",), subscript="axis",
                       build=lambda x, axis: softmax(x, axis)),
     numpy=lambda n, vals, sizes: _np_softmax(vals[0], n.params[0]),
     cases=lambda: [(lambda a, ax=ax: softmax(a, ax), [(s, "any")])
@@ -287,7 +287,7 @@ def _mf_cumsum(R, n: Node) -> Node:  # vec(cumsum(X)) = (I ⊗ L) vec(X), L lowe
 
 CUMSUM = register(Op(
     "cumsum", shape=_cs_shape, vjp=_vjp_cumsum, print=_print_cumsum, linear=True,
-    spelling=Spelling(r"\operatorname{cumsum}", "cumsum", ("cumsum",), reduction=True,
+    spelling=Spelling(r"\operatorname{cumsum}", "cumsum", ("cumsum",), subscript="axis",
                       build=lambda x, axis: cumsum(x, axis)),
     numpy=lambda n, vals, sizes: np.cumsum(vals[0], axis=n.params[0]),
     matrix_form=_mf_cumsum,
