@@ -33,6 +33,7 @@ def test_derive_founding_example(client):
     out = r.json()
     assert out["results"] == {"b": ROW_SUMS}
     assert out["lhs"]["b"] == r"\frac{\partial L}{\partial b}"
+    assert out["expression"] == r"W X \oplus b"
     assert out["explicit"] == r"W X + b \mathbf{1}_{k}^{\top}"
     assert out["assumptions"] == [] and out["syntax"] == "latex"
     (bc,) = out["broadcasts"]

@@ -94,8 +94,8 @@ def derive(req: Mapping) -> dict:
     grads = sg.grad(y, xs)
     loss = p.label if (y.ndim == 0 and p.label) else "L"
     out: dict = {
-        "syntax": p.syntax, "expression": sg.latex(y), "shape": [str(s) for s in y.shape],
-        "assumptions": p.assumptions,
+        "syntax": p.syntax, "expression": sg.latex(y, mark_broadcasts=True),
+        "shape": [str(s) for s in y.shape], "assumptions": p.assumptions,
         "shapes": {v.params[0]: [str(s) for s in v.shape] for v in variables(y)
                    if v.params[2] == "var"},
         "explicit": sg.latex(sg.explicit(y)), "broadcasts": broadcasts(y),
