@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
+from symgrad.errors import InputSyntaxError
 from symgrad.node import topo
 from symgrad.numeric import free_sizes, random_env, variables
 from symgrad.syntax import detect_syntax, parse_input, read_input
@@ -137,6 +138,16 @@ def test_detection():
     assert detect_syntax("A*B") == "ascii"
     with pytest.raises(sg.SymgradError, match="unknown syntax"):
         read_input("x", SHAPES, "matlab")
+
+
+def test_auto_falls_back_to_latex_written_plainly():
+    for text in ("x^T A x", "x'Ax", "x' A x"):
+        p = read_input(text, SHAPES)
+        assert p.syntax == "latex"
+        same_value(p.expr, sg.parse(r"x^\top A x", SHAPES))
+    with pytest.raises(InputSyntaxError) as info:
+        read_input("x'*A*", SHAPES)  # neither ASCII nor LaTeX: the ASCII error, with its column
+    assert info.value.column == 6
 
 
 def test_unknown_latex_stays_a_clear_error():

@@ -12,7 +12,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from ..errors import SymgradError, UnknownSymbolError
+from ..errors import InputSyntaxError, SymgradError, UnknownSymbolError
 from ..latex_in.declare import Declarations, ShapesArg, declarations
 from ..latex_in.parser import parse_document
 from ..node import Node
@@ -45,7 +45,8 @@ class Parsed:
 def detect_syntax(text: str) -> str:
     """latex, python or ascii: backslashes and braces are LaTeX, `@` `**` `.T` Python, `'`
     `.*` `^` ASCII; valid Python with `*` reads as ASCII (`*` the matrix product, as on
-    matrixcalculus.org); other valid Python as Python; the rest as LaTeX (`W X + b`)."""
+    matrixcalculus.org); other valid Python as Python; the rest as LaTeX (`W X + b`).
+    read_input falls back to LaTeX when the Python or ASCII reading is not even syntax."""
     if _LATEX.search(text):
         return "latex"
     if _PYTHON.search(text):
@@ -67,6 +68,14 @@ def read_input(text: str, shapes: ShapesArg = None, syntax: str = "auto") -> Par
         raise SymgradError(f"unknown syntax {syntax!r}; choose one of {', '.join(SYNTAXES)}")
     if syntax == "auto":
         syntax = detect_syntax(text)
+        if syntax != "latex":  # x^T A x, x'Ax: not Python, maybe LaTeX written plainly
+            try:
+                return read_input(text, shapes, syntax)
+            except InputSyntaxError as exc:
+                try:
+                    return read_input(text, shapes, "latex")
+                except SymgradError:
+                    raise exc from None
     decls = declarations(shapes)
     notes: list[str] = []
     if syntax == "ascii" and "*" in text and not re.search(r"\.\*", text) \
