@@ -106,6 +106,14 @@ def test_errors_carry_the_column(text, syntax, column, message):
     assert "^" in str(info.value).splitlines()[-1]
 
 
+def test_long_and_deep_input():
+    long_sum = "x" + " + x" * 1000  # a flat chain: no depth limit
+    assert read_input(long_sum, SHAPES, "python").expr.shape == read_input("x", SHAPES).expr.shape
+    for text in ("-" * 5000 + "x", "(" * 300 + "x" + ")" * 300, "x" + "**x" * 300):
+        with pytest.raises(sg.SymgradError, match="nested|parenthes"):
+            read_input(text, SHAPES, "python")
+
+
 def test_nothing_is_evaluated(monkeypatch):
     """Whatever the text, no Python code of the user's runs: eval/exec are never reached."""
     import builtins

@@ -113,7 +113,7 @@ def test_bad_requests_are_json_errors(client, body, status, kind):
 
 
 def test_body_must_be_a_json_object(client):
-    for content in (b"not json", b"[1, 2]", b"\xff\xfe"):
+    for content in (b"not json", b"[1, 2]", b"\xff\xfe", b"[" * 15000):
         r = client.post("/api/derive", content=content)
         assert r.status_code == 400 and r.json()["error"]["type"] == "RequestError"
 

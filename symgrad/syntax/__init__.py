@@ -55,7 +55,7 @@ def detect_syntax(text: str) -> str:
         return "ascii"
     try:
         ast.parse(text, mode="exec")  # parsed only, never run
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "latex"
     return "ascii" if "*" in text else "python"
 

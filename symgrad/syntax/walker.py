@@ -68,7 +68,7 @@ def parse_python(src: Source) -> ast.Module:
         msg = (exc.msg or "invalid syntax").replace("invalid syntax. Perhaps", "perhaps")
         raise src.error(msg, src.original(start + max((exc.offset or 1) - 1, 0))) from None
     except (ValueError, RecursionError, MemoryError):
-        raise src.error("the input cannot be read", 0) from None
+        raise src.error("the input is nested too deeply for Python's parser", 0) from None
 
 
 class Walker:
@@ -118,10 +118,15 @@ class Walker:
                 return self.env[node.id]
             return self.at(node, lambda: self.alg.var(node.id))
         if isinstance(node, ast.BinOp) and type(node.op) in BINOPS:
-            a, b = self.expr(node.left, d), self.expr(node.right, d)
-            op = BINOPS[type(node.op)]
-            return self.at(node.right if op != "matmul" else node,
-                           lambda: self.alg.binary(op, a, b))
+            chain = [node]  # a + b + c nests to the left: walked as a loop, not recursively
+            while isinstance(chain[-1].left, ast.BinOp) and type(chain[-1].left.op) in BINOPS:
+                chain.append(chain[-1].left)
+            acc = self.expr(chain[-1].left, d)
+            for link in reversed(chain):
+                b, op = self.expr(link.right, d), BINOPS[type(link.op)]
+                acc = self.at(link.right if op != "matmul" else link,
+                              lambda a=acc, b=b, op=op: self.alg.binary(op, a, b))
+            return acc
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             a = self.expr(node.operand, d)
             return self.at(node, lambda: self.alg.neg(a)) if isinstance(node.op, ast.USub) \

@@ -43,7 +43,7 @@ async def _body(request: Request, limit: int) -> dict | JSONResponse:
             return _error("RequestTooLarge", f"the request is larger than {limit} bytes", 413)
     try:
         req = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _error("RequestError", "the request body must be a JSON object", 400)
     if not isinstance(req, dict):
         return _error("RequestError", "the request body must be a JSON object", 400)
