@@ -144,6 +144,14 @@ def founding_example(page, base: str, screenshot: str | None = None) -> dict:
         page.click("#check")
         page.wait_for_selector("#verdict[data-ok=false]")
         page.screenshot(path=screenshot, full_page=True)
+    page.fill("#expression", "x'*A*x")  # ASCII, no shapes: inferred, and the page says so
+    page.fill("#shapes", "")
+    page.fill("#wrt", "")
+    page.click("#derive")
+    sel = ".result[data-wrt=x] annotation[encoding='application/x-tex']"
+    page.wait_for_selector(sel, state="attached")
+    out["inferred_annotation"] = page.text_content(sel)
+    out["inferred_notes"] = page.text_content("#assumptions")
     page.fill("#expression", "W @ X +")
     page.click("#derive")
     page.wait_for_selector("#error:not([hidden])")

@@ -62,6 +62,12 @@ def test_error_is_shown_with_its_caret(flow):
     assert "W @ X +\n" in flow["error"] and flow["error"].rstrip().endswith("^")
 
 
+def test_ascii_input_with_inferred_shapes(flow):
+    assert flow["inferred_annotation"] == r"\frac{\partial L}{\partial x} = (A + A^{\top}) x"
+    notes = flow["inferred_notes"]
+    assert "A: n×n (a capital letter: a matrix)" in notes and "read as ascii" in notes
+
+
 def test_screenshot_taken(flow):
     png = flow["screenshot"].read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
