@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="symgrad", description="Symbolic matrix calculus from LaTeX: derive gradients, "
         "check hand derivations.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True, metavar="{derive,check}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{derive,check,serve}")
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("expression", help="the objective in LaTeX ('-' reads standard input)")
@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                    r"the claim reads \frac{\partial L}{\partial b} = ...)")
     c.add_argument("--json", action="store_true", help="the verdict as JSON (--format json)")
     c.add_argument("--seed", type=int, default=0, help="random seed of the numeric check")
+    s = sub.add_parser("serve", help="the local web page (needs the web extra)")
+    s.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     return p
 
 
@@ -179,6 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "derive":
             return _derive(args, out)
+        if args.command == "serve":
+            from .web import serve
+
+            return serve(args.host, args.port) or 0
         return _check(args, out)
     except SymgradError as exc:
         print(f"symgrad: error: {exc}", file=sys.stderr)

@@ -59,3 +59,8 @@ class AmbiguousInputError(LatexError):
 class ToolError(SymgradError, RuntimeError):
     """An external program symgrad runs (pdflatex, pdftoppm) is missing or failed; the message
     says which, and how to install it or what it reported."""
+
+
+class InputSyntaxError(LatexSyntaxError):
+    """Malformed Python or ASCII (matrixcalculus.org) input to `symgrad.syntax.parse_input`;
+    `.column` and the caret in the message locate it, as for LaTeX."""
