@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from symgrad.grad import vjp
-from symgrad.numeric import evaluate, random_env, sample
+from symgrad.numeric import evaluate
 from symgrad.op import REGISTRY
 from symgrad.ops import api as sg
 from symgrad.ops.core import number, variable
 from symgrad.simplify import FIRED, rules, simplify
+from symgrad.testing import random_env, sample
 
 RTOL = 1e-9
 
