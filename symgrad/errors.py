@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+from pathlib import Path
+
+_PACKAGE = str(Path(__file__).resolve().parent) + "/"
+
 
 class SymgradError(Exception):
     """Base class of every error symgrad raises for bad input."""
@@ -59,3 +65,15 @@ class AmbiguousInputError(LatexError):
 class ToolError(SymgradError, RuntimeError):
     """An external program symgrad runs (pdflatex, pdftoppm) is missing or failed; the message
     says which, and how to install it or what it reported."""
+
+
+class SymgradWarning(UserWarning):
+    """Something symgrad did differently from what was asked, and why (a missing font)."""
+
+
+def warn(message: str, category: type[Warning] = SymgradWarning) -> None:
+    """Warn at the user's line: the first caller outside symgrad, never symgrad's own source."""
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

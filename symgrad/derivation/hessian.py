@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..errors import DifferentiationError
 from ..grad import backprop
-from ..jacobian import _fresh, _wrt, hessian
+from ..jacobian import _wrt, hessian
 from ..node import Node
 from ..ops import arith, core, linalg, shape
 from ..ops import kron as kr
@@ -13,6 +13,7 @@ from ..simplify import simplify
 from .build import Builder
 from .model import Derivation, Equation, Step
 from .options import DerivationOptions
+from .render import unicode_token
 
 
 def _inner(var: Node, a: Node, b: Node) -> Node:
@@ -35,40 +36,41 @@ def hessian_derivation(y: Node, wrt, opts: DerivationOptions) -> Derivation:
     var, is_vec = _wrt(wrt)
     b = Builder(y, [var], opts)
     H = hessian(y, wrt)
-    name = var.params[0]
-    dx = _fresh(var, [y, var], "d" + name)
+    # One differential symbol throughout (the options' d): dL, d²L and the direction dx.
+    d, d_u = b.opts.differential, unicode_token(b.opts.differential)
+    loss, loss_u = b.loss, b.loss_u
+    dx = b.differential(var, *b.printed(var))
     g = simplify(backprop(simplify(y), core.number(1), [var])[0])
     dg = simplify(backprop(g, dx, [var])[0])
     dvec = kr.vec(dx) if is_vec else dx
-    xl = rf"\operatorname{{vec}}({name})" if is_vec else name
     d2 = simplify(_inner(var, dx, dg))
     quad = linalg.matmul(dvec, linalg.matmul(H, dvec)) if dvec.ndim else dx * H * dx
+    x_tex, x_text = b.printed(var)
     if var.ndim == 0:
-        hess_tex, hess_text = rf"\frac{{\partial^2 L}}{{\partial {name}^2}}", f"∂²L/∂{name}²"
+        hess = rf"\frac{{\partial^2 {loss}}}{{\partial {x_tex}^2}}", f"∂²{loss_u}/∂{x_text}²"
     else:
-        hess_tex = rf"\frac{{\partial^2 L}}{{\partial {xl} \, \partial {xl}^{{\top}}}}"
-        hess_text = f"∂²L/∂{name}∂{name}ᵀ"
+        xl, xl_u = b.printed(wrt)
+        hess = (rf"\frac{{\partial^2 {loss}}}{{\partial {xl} \, \partial {xl}"
+                rf"{b.opts.style.transpose}}}", f"∂²{loss_u}/∂{xl_u}∂{xl_u}ᵀ")
 
-    def lhs(tex: str, text: str, like: Node) -> Node:
-        return b.symbol(f"hess({text})", like.shape, tex, text)
+    def lhs(tex: str, text: str, shape: tuple = ()) -> Node:
+        return b.symbol(f"hess({text})", shape, tex, text)
 
-    # Prose in plain words: it goes into \intertext, where pdflatex takes no Unicode math.
-    second = [Equation(lhs(r"\mathrm{d}^2 L", "d²L", d2), d2)]
+    second = [Equation(lhs(rf"{d}^2 {loss}", f"{d_u}²{loss_u}"), d2)]
     if simplify(quad) is not d2:  # unless the second differential already reads dxᵀ H dx
         second.append(Equation(None, quad, ("read as a quadratic form",)))
+    grad_lhs = lhs(rf"\frac{{\partial {loss}}}{{\partial {x_tex}}}", f"∂{loss_u}/∂{x_text}",
+                   g.shape)
     steps = [
-        Step("gradient", (Equation(lhs(rf"\frac{{\partial L}}{{\partial {name}}}", f"∂L/∂{name}",
-                                       g), g),),
-             ("The gradient, by reverse mode:",)),
-        Step("differential", (Equation(lhs(r"\mathrm{d}L", "dL", core.number(0)),
-                                       _inner(var, g, dx)),),
-             ("The first differential, the gradient against dx:",)),
+        Step("gradient", (Equation(grad_lhs, g),), ("The gradient, by reverse mode:",)),
+        Step("differential", (Equation(lhs(f"{d}{loss}", f"{d_u}{loss_u}"), _inner(var, g, dx)),),
+             ("The first differential, the gradient against ", dx, ":")),
         Step("second", tuple(second),
-             ("The second differential, the differential of the gradient along dx (linear in "
-              "dx):",)),
-        Step("hessian", (Equation(lhs(hess_tex, hess_text, H), H),),
+             ("The second differential, the differential of the gradient along ", dx,
+              " (linear in ", dx, "):")),
+        Step("hessian", (Equation(lhs(*hess, H.shape), H),),
              ("The Hessian, read off the quadratic form (symmetric):",)),
     ]
-    b.symbols[dx] = b.printed(dx)
+    b.check_symbols()
     return Derivation(y, [var], steps, {var: H}, b.opts, b.symbols, [], {var: dx}, None,
                       "hessian", {})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import SymgradError
+from ..errors import SymgradError, warn
 from ..node import Node
 from . import render, tex
 from .options import DerivationOptions
@@ -104,13 +105,26 @@ class Derivation:
         elif suffix == ".md":
             path.write_text(self.markdown())
         elif suffix == ".pdf":
-            tex.write_pdf(self.latex(document=True), path)
+            tex.write_pdf(render.document(self._compilable()), path)
         elif suffix == ".png":
-            tex.write_png(render.tight_document(self), path, dpi)
+            tex.write_png(render.tight_document(self._compilable()), path, dpi)
         else:
             raise SymgradError(f"cannot save a derivation as {path.name!r}: use .pdf, .png, "
                                ".tex or .md")
         return path
+
+    def _compilable(self) -> Derivation:
+        """This derivation, or a copy printing ones as \\mathbf{1} when the package its ones
+        symbol needs is not installed (amssymb would print a wrong glyph), with a warning."""
+        need = self.options.font_packages()
+        if not need or any(tex.find_package(p) for p in need):
+            return self
+        st = self.options.style
+        warn(f"ones={st.ones!r} needs the LaTeX package {' or '.join(need)} (Debian: "
+             f"texlive-fonts-extra), which is not installed; the document uses \\mathbf{{1}}")
+        out = copy.copy(self)
+        out.options = replace(self.options, style=replace(st, ones=r"\mathbf{1}"))
+        return out
 
     # ---- numbers ----------------------------------------------------------------------------
     def verify(self, seed: int = 0, sizes: dict | None = None) -> VerifyReport:

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..jvp import signed
 from ..node import Node
 from ..op import ADD, ATOM, NEG
-from ..ops import core, shape
+from ..ops import arith, core, shape
 from ..printing import GREEK_UNICODE, UNICODE, Printer, Style
+from .measure import latex_width
+from .options import WIDTHS
 
 if TYPE_CHECKING:
-    from .model import Derivation, Part
+    from .model import Derivation, Equation, Part
 
 
 # ---- printing: the symbols of a derivation ----------------------------------------------------
@@ -102,22 +104,58 @@ def _text(s: str) -> str:
 
 
 # ---- layout -----------------------------------------------------------------------------------
-_LINE = 64  # characters of Unicode math that fit beside a note on an A4 line
+_CHARS = {"text": 64, "column": 40}  # characters of Unicode math beside a note, in str(d)
+_SAFE = 0.95  # the width estimate errs by a few percent on long lines: keep a margin
+_REL = 1.4  # "= " after the left side, in em
+_SEP = 1.0  # amsmath's \minalignsep between the equations and the notes
+_QUAD = 1.0  # the indent of a continuation line
+_ALONE = 0.3  # a left side wider than this share of the line gets a row of its own
+_BESIDE = 0.4  # notes stay beside the equations while this share of the line is left
 
 
-def _break(terms: Sequence[Node], P: Printer, U: Printer) -> list[str]:
-    """A sum as lines of at most _LINE characters; later lines start with + or -."""
+@dataclass
+class Row:
+    """One equation as printed: the prose before it, its sides (the right one in lines), its
+    note, and the layout: note below the equation, left side on a row of its own."""
+
+    prose: str
+    lhs: str
+    rhs: list[str]
+    note: str
+    note_below: bool = False
+    lhs_alone: bool = False
+
+
+def _summands(eq: Equation) -> list[Node]:
+    """The terms of the right side where a long line may break: the equation's own, or the
+    operands of a sum at its top (a - b as a and -b; a - (b + c) keeps b + c whole)."""
+    if eq.terms:
+        return list(eq.terms)
+    out, stack = [], [eq.rhs]
+    while stack:
+        t = stack.pop()
+        if t.op is arith.ADD_OP:
+            stack += [t.args[1], t.args[0]]
+        elif t.op is arith.SUB_OP:
+            stack += [arith.neg(t.args[1]), t.args[0]]
+        else:
+            out.append(t)
+    return out
+
+
+def _break(terms: Sequence[Node], P: Printer, measure, budget: float) -> list[str]:
+    """A sum as lines of at most `budget` (measure's unit); later lines start with + or -."""
     lines: list[str] = []
-    cur, width = "", 0
+    cur, width = "", 0.0
     for i, t in enumerate(terms):
         sign, body = signed(t)
         P(body)  # print children first (keeps the printer's recursion shallow)
         s = P.arg(body, NEG + 1) if sign < 0 else P.arg(body, ADD)
-        w = len(U(body)) + 3
         op = "-" if sign < 0 else "+"
+        w = measure(f"{op} {s}")
         if i == 0:
             cur, width = (f"-{s}" if sign < 0 else s), w
-        elif width + w > _LINE:
+        elif width + w > budget:
             lines.append(cur)
             cur, width = f"{op} {s}", w
         else:
@@ -126,9 +164,30 @@ def _break(terms: Sequence[Node], P: Printer, U: Printer) -> list[str]:
     return lines
 
 
-def _latex_lines(lhs: str, rhs: list[str], note: str) -> list[str]:
-    first = f"{lhs} &= {rhs[0]}" + (rf" && {note}" if note else "")
-    return [first] + [rf"&\quad {r}" for r in rhs[1:]]
+def _latex_lines(row: Row) -> list[str]:
+    rhs = row.rhs
+    if row.lhs_alone:  # the left side from the alignment point on, the right side below
+        out = [rf"&\rlap{{$\displaystyle {row.lhs} = {{}}$}}"] + [rf"&\quad {r}" for r in rhs]
+    else:
+        out = [f"{row.lhs} &= {rhs[0]}"] + [rf"&\quad {r}" for r in rhs[1:]]
+    if row.note and row.note_below:
+        out.append(rf"&\quad {row.note}")
+    elif row.note:
+        out[0] += rf" && {row.note}"
+    return out
+
+
+def _plan(d: Derivation, sides: list[tuple[str, str]]) -> tuple[float, bool, set[int]]:
+    """For LaTeX lines (lhs, note) of a derivation: the width left for right sides (em),
+    whether notes fit beside the equations, and the rows whose left side goes alone."""
+    full = WIDTHS[d.options.width] * _SAFE
+    widths = [latex_width(lhs) for lhs, _ in sides]
+    alone = {i for i, w in enumerate(widths) if w > _ALONE * full}
+    lhs_w = max((w for i, w in enumerate(widths) if i not in alone), default=0.0)
+    note_w = max((latex_width(note) for _, note in sides if note), default=0.0)
+    rest = full - lhs_w - _REL
+    beside = note_w == 0 or rest - _SEP - note_w >= _BESIDE * full
+    return (rest - _SEP - note_w if beside else rest), beside, alone
 
 
 # ---- a derivation as rows, then as LaTeX, Markdown and text ------------------------------------
@@ -153,18 +212,32 @@ def _note(parts: Sequence[Part], P: StepPrinter) -> str:
     return " ".join(out) if P.is_latex else "".join(out)
 
 
+def _parenthesized(parts: Sequence[Part]) -> tuple[Part, ...]:
+    """(note), the parentheses inside the words at either end where there are words."""
+    out = list(parts)
+    if isinstance(out[0], str):
+        out[0] = "(" + out[0]
+    else:
+        out.insert(0, "(")
+    if isinstance(out[-1], str):
+        out[-1] += ")"
+    else:
+        out.append(")")
+    return tuple(out)
+
+
 def _prose(parts: Sequence[Part], P: StepPrinter, math: str = "$") -> str:
     return "".join(f"{math}{P(p)}{math}" if isinstance(p, Node) else p for p in parts)
 
 
-def rows(d: Derivation, latex: bool) -> list[tuple[str, str, list[str], str]]:
-    """(prose, lhs, rhs lines, note) rows; the first row of a `given` step marks broadcasts,
-    and the chain rule's lines use small fractions. A long sum breaks into lines; each
-    line after the first starts with its + or -."""
-    out = []
+def rows(d: Derivation, latex: bool) -> list[Row]:
+    """The rows of a derivation laid out for its width; the first row of a `given` step
+    marks broadcasts, and the chain rule's lines use small fractions. A long sum breaks into
+    lines; each line after the first starts with its + or -."""
     P = _printer(d, latex)
     U = _printer(d, False)
     marked, small = _printer(d, latex, marked=True), _printer(d, latex, small=True)
+    eqs = []
     for step in d.steps:
         prose = _prose(step.prose, P, "$" if P.is_latex else "") if step.prose else ""
         for i, eq in enumerate(step.equations):
@@ -172,36 +245,52 @@ def rows(d: Derivation, latex: bool) -> list[tuple[str, str, list[str], str]]:
                 small if step.kind == "chain" else P)
             lhs = P(eq.lhs) if eq.lhs is not None else ""
             note = _note(eq.note, P) if d.options.notes and eq.note else ""
-            if eq.terms and len(U(eq.rhs)) > _LINE:
-                rhs = _break(eq.terms, pr, U)
-            else:
-                rhs = [pr(eq.rhs)]
-            out.append((prose if i == 0 else "", lhs, rhs, note))
+            eqs.append((prose if i == 0 else "", lhs, eq, pr, note))
+    if latex:
+        budget, beside, alone = _plan(d, [(lhs, note) for _, lhs, _, _, note in eqs])
+        measure = latex_width
+    else:
+        budget, beside, alone = _CHARS[d.options.width], True, set()
+        measure = len
+    out = []
+    for k, (prose, lhs, eq, pr, note) in enumerate(eqs):
+        room = budget - (_QUAD if k in alone else 0.0)
+        long = measure(pr(eq.rhs) if latex else U(eq.rhs)) > room
+        terms = _summands(eq) if long else []
+        if len(terms) > 1:  # continuation lines are indented by a quad
+            rhs = _break(terms, pr, measure if latex else (lambda s: len(s) + 1),
+                         room - (_QUAD if latex else 0))
+        else:
+            rhs = [pr(eq.rhs)]
+        if note and not beside:  # a note on a line of its own reads as an aside
+            note = _note(_parenthesized(eq.note), P)
+        out.append(Row(prose, lhs, rhs, note, not beside, k in alone))
     return out
 
 
 def lines(d: Derivation) -> list[str]:
     """The equations as LaTeX, one `lhs = rhs` per line (continuations start with '=')."""
-    return [(f"{lhs} = " if lhs else "= ") + " ".join(rhs) for _, lhs, rhs, _ in rows(d, True)]
+    return [(f"{r.lhs} = " if r.lhs else "= ") + " ".join(r.rhs) for r in rows(d, True)]
 
 
 def align(d: Derivation) -> str:
     """The derivation as an amsmath align* block, prose in \\intertext."""
     out: list[str] = []
-    for prose, lhs, rhs, note in rows(d, True):
-        if prose and out:
+    for row in rows(d, True):
+        if row.prose and out:
             out[-1] += r" \\"
-            out.append(rf"\intertext{{{prose}}}")
+            out.append(rf"\intertext{{{row.prose}}}")
         if out and not out[-1].endswith(r"\\") and not out[-1].startswith(r"\intertext"):
             out[-1] += r" \\"
-        ls = _latex_lines(lhs, rhs, note)
+        ls = _latex_lines(row)
         out += [ln + r" \\" for ln in ls[:-1]] + ls[-1:]
     return "\\begin{align*}\n" + "\n".join(out) + "\n\\end{align*}"
 
 
 def _preamble(d: Derivation) -> list[str]:
+    columns = ",twocolumn" if d.options.width == "column" else ""
     return [
-        r"\documentclass[11pt]{article}",
+        rf"\documentclass[11pt{columns}]{{article}}",
         r"\usepackage[a4paper,margin=2cm]{geometry}",
         *d.options.packages(),
     ]
@@ -227,7 +316,7 @@ def tight_document(d: Derivation) -> str:
         r"\pagestyle{empty}",
         r"\newsavebox{\symgradbox}",
         r"\begin{document}",
-        r"\begin{lrbox}{\symgradbox}\begin{minipage}{\textwidth}",
+        r"\begin{lrbox}{\symgradbox}\begin{minipage}{\columnwidth}",
         align(d),
         r"\end{minipage}\end{lrbox}",
         r"\pdfpagewidth=\dimexpr\wd\symgradbox+24pt\relax",
@@ -251,11 +340,12 @@ def markdown(d: Derivation) -> str:
                           + "\n\\end{aligned}\n$$")
             pending.clear()
 
-    for prose, lhs, rhs, note in rows(d, True):
-        if prose:
+    for row in rows(d, True):
+        if row.prose:
             flush()
-            blocks.append(prose)
-        pending.extend(_latex_lines(lhs, rhs, note))
+            blocks.append(row.prose)
+        # \rlap takes text with math inside, which KaTeX and MathJax do not all read
+        pending.extend(_latex_lines(replace(row, lhs_alone=False)))
     flush()
     return "\n\n".join(blocks) + "\n"
 
@@ -263,15 +353,15 @@ def markdown(d: Derivation) -> str:
 def text(d: Derivation) -> str:
     """Unicode text: right-aligned left sides, notes in a column."""
     rs = rows(d, False)
-    width = max((len(lhs) for _, lhs, _, _ in rs), default=0)
-    rhs_w = min(_LINE, max((len(r[0]) for _, _, r, _ in rs), default=0))
+    width = max((len(r.lhs) for r in rs), default=0)
+    rhs_w = min(_CHARS[d.options.width], max((len(r.rhs[0]) for r in rs), default=0))
     out = []
-    for prose, lhs, rhs, note in rs:
-        if prose:
-            out.append(prose)
-        line = f"{lhs:>{width}} = {rhs[0]}"
-        if note:
-            line = f"{line:<{width + 3 + rhs_w}}   {note}"
+    for r in rs:
+        if r.prose:
+            out.append(r.prose)
+        line = f"{r.lhs:>{width}} = {r.rhs[0]}"
+        if r.note:
+            line = f"{line:<{width + 3 + rhs_w}}   {r.note}"
         out.append(line.rstrip())
-        out += [" " * (width + 5) + r for r in rhs[1:]]
+        out += [" " * (width + 5) + rhs for rhs in r.rhs[1:]]
     return "\n".join(out)

@@ -38,6 +38,20 @@ def _run(cmd: list[str], cwd: Path, what: str, timeout: float = 120) -> None:
                         f"{(proc.stderr or proc.stdout)[-2000:]}")
 
 
+def find_package(name: str) -> str | None:
+    """The path of a LaTeX package's .sty file (kpsewhich), or None where it is not installed
+    or kpsewhich is missing."""
+    exe = shutil.which("kpsewhich")
+    if exe is None:
+        return None
+    try:
+        proc = subprocess.run([exe, f"{name}.sty"], capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None
+    return proc.stdout.strip() or None
+
+
 def compile_latex(tex: str, workdir: Path, name: str = "derivation") -> Path:
     """Compile a standalone document with pdflatex -halt-on-error; returns the PDF's path.
     A LaTeX error raises ToolError quoting the log's error lines."""
