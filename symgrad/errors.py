@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
 
-_PACKAGE = str(Path(__file__).resolve().parent) + "/"
+_PACKAGE = os.path.realpath(Path(__file__).parent) + os.sep
 
 
 class SymgradError(Exception):
@@ -74,6 +75,6 @@ class SymgradWarning(UserWarning):
 def warn(message: str, category: type[Warning] = SymgradWarning) -> None:
     """Warn at the user's line: the first caller outside symgrad, never symgrad's own source."""
     frame, level = sys._getframe(0), 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    while frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
