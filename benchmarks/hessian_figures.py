@@ -70,7 +70,7 @@ def size(e) -> tuple[int, int]:
 
 def same_value(a, b, seed: int = 0) -> bool:
     import symgrad as sg
-    from symgrad.numeric import random_env, random_sizes
+    from symgrad.testing import random_env, random_sizes
 
     rng = np.random.default_rng(seed)
     sizes = random_sizes([a, b], rng)

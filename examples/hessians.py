@@ -3,8 +3,7 @@
 import numpy as np
 
 import symgrad as sg
-from symgrad.jacobian import hessian_steps
-from symgrad.numeric import random_env, random_sizes
+from symgrad.testing import random_env, random_sizes
 
 n, m = sg.dims("n m")
 x, w = sg.vector("x", n), sg.vector("w", n)
@@ -43,8 +42,9 @@ assert sg.latex(H) == r"X^{\top} \operatorname{diag}(\sigma(z) \odot (1 - \sigma
 assert sg.simplify(H.T) is H  # symmetric as an expression
 assert check(H, L, w, grad_of=True)
 
-for step in hessian_steps(x @ A @ x, x):  # the second differential, then the Hessian
-    print(f"{step.lhs} = {sg.latex(step.rhs)}")
+steps = sg.derive(x @ A @ x, x, order=2)  # the second differential, then the Hessian
+print(steps.latex())
+assert steps.verify().ok
 assert sg.latex(sg.hessian(x @ A @ x, x)) == r"A + A^{\top}"
 
 Xm, P, Q = sg.matrix("X", n, m), sg.matrix("P", m, n), sg.matrix("Q", m, m)

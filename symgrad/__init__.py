@@ -24,7 +24,7 @@ from .grad import grad, vjp
 from .jacobian import hessian, jacobian
 from .latex_in.parser import parse
 from .node import Node
-from .numeric import evaluate, gradcheck
+from .numeric import evaluate
 from .ops.api import (
     abs_ as abs,
 )
@@ -68,6 +68,7 @@ from .ops.api import (
 from .ops.kron import commutation, kron, unvec, vec
 from .printing import Style, latex, unicode
 from .simplify import simplify
+from .testing import gradcheck
 
 __version__ = "0.1.0"
 

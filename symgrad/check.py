@@ -20,12 +20,13 @@ from .latex_in.build import Builder, conform
 from .latex_in.declare import Declarations, ShapesArg, declarations, key_of
 from .latex_in.parser import parse_document, statements
 from .node import Node, topo
-from .numeric import evaluate, free_sizes, random_env, variables
+from .numeric import evaluate, free_sizes, variables
 from .ops import core
 from .ops.shape import sum_axes
 from .printing import latex
 from .shapes import can_broadcast
 from .simplify import simplify
+from .testing import random_env
 
 __all__ = ["Counterexample", "Verdict", "check"]
 

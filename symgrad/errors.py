@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+from pathlib import Path
+
+_PACKAGE = os.path.realpath(Path(__file__).parent) + os.sep
+
 
 class SymgradError(Exception):
     """Base class of every error symgrad raises for bad input."""
@@ -64,3 +71,15 @@ class ToolError(SymgradError, RuntimeError):
 class InputSyntaxError(LatexSyntaxError):
     """Malformed Python or ASCII (matrixcalculus.org) input to `symgrad.syntax.parse_input`;
     `.column` and the caret in the message locate it, as for LaTeX."""
+
+
+class SymgradWarning(UserWarning):
+    """Something symgrad did differently from what was asked, and why (a missing font)."""
+
+
+def warn(message: str, category: type[Warning] = SymgradWarning) -> None:
+    """Warn at the user's line: the first caller outside symgrad, never symgrad's own source."""
+    frame, level = sys._getframe(0), 1
+    while frame is not None and os.path.realpath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -13,8 +13,6 @@ inputs or outputs are taken in vec form: jacobian(vec(Y), vec(X)), hessian(L, ve
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import sympy
 
 from . import algebra
@@ -295,56 +293,3 @@ def common_scalar(e: Node) -> Node:
     inner = algebra.rebuild({m: sympy.cancel(c / symbolic) for m, c in t.items()}, e.shape)
     out = arith.mul(algebra.from_sympy(symbolic), inner)
     return out if _simplify(out) is out else e
-
-
-# ---- second differentials as steps (for sg.derive(..., order=2)) --------------------------------
-class Step(NamedTuple):
-    """One line of a derivation: lhs = rhs. `lhs` is LaTeX, `lhs_text` the same in Unicode,
-    `rhs` an expression, `why` a short justification."""
-
-    lhs: str
-    rhs: Node
-    why: str
-    lhs_text: str
-
-
-def hessian_steps(L: Node, x: Node) -> list[Step]:
-    """The second-differential derivation of hessian(L, x), as data for a printer.
-
-    Steps: the gradient g = ∂L/∂x; the first differential dL = gᵀ dx; the second differential
-    d²L = dxᵀ (∂g/∂x) dx, written with the differential dg = vjp(g, x, dx) read off by the
-    VJP; the Hessian H read off d²L = dxᵀ H dx (symmetric). For a matrix variable taken as
-    sg.vec(X), dx is vec(dX) and the inner products are traces. dx prints as "dx" (a variable
-    named "d<x>"). The last step's rhs is hessian(L, x).
-    """
-    L = core.as_node(L)
-    H = hessian(L, x)
-    var, is_vec = _wrt(x)
-    name = var.params[0]
-    dx = _fresh(var, [L, var], "d" + name)
-    g = _simplify(backprop(_simplify(L), core.number(1), [var])[0])
-    dg = _simplify(backprop(g, dx, [var])[0])
-    dvec = kr.vec(dx) if is_vec else dx
-    inner = (lambda a, b: linalg.trace(linalg.matmul(shape.transpose(a), b))) \
-        if var.ndim == 2 else (lambda a, b: linalg.matmul(a, b) if a.ndim else arith.mul(a, b))
-    xl = rf"\operatorname{{vec}}({name})" if is_vec else name
-    d2 = _simplify(inner(dx, dg))
-    quad = linalg.matmul(dvec, linalg.matmul(H, dvec)) if dvec.ndim else dx * H * dx
-    steps = [
-        Step(rf"\frac{{\partial L}}{{\partial {name}}}", g, "the gradient (reverse mode)",
-             f"∂L/∂{name}"),
-        Step(r"\mathrm{d}L", inner(g, dx), "first differential: dL = <∂L/∂x, dx>", "dL"),
-        Step(r"\mathrm{d}^2 L", d2,
-             "second differential: d²L = <dx, d(∂L/∂x)>, the differential of the gradient "
-             "taken along dx (a VJP, linear in dx)", "d²L"),
-        Step(r"\mathrm{d}^2 L", quad,
-             "read as a quadratic form in " + ("vec(dX)" if is_vec else "dx"), "d²L"),
-        Step(rf"\frac{{\partial^2 L}}{{\partial {xl} \, \partial {xl}^{{\top}}}}", H,
-             "the Hessian read off d²L = dxᵀ H dx (symmetric)", f"∂²L/∂{name}∂{name}ᵀ"),
-    ]
-    if var.ndim == 0:
-        steps[-1] = steps[-1]._replace(lhs=rf"\frac{{\partial^2 L}}{{\partial {name}^2}}",
-                                       lhs_text=f"∂²L/∂{name}²")
-    if _simplify(quad) is d2:  # the second differential already reads dxᵀ H dx
-        del steps[3]
-    return steps

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from symgrad.node import Node
-from symgrad.numeric import sample
 from symgrad.op import REGISTRY
 from symgrad.ops.core import variable
+from symgrad.testing import sample
 
 
 @dataclass(frozen=True)

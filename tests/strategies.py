@@ -45,10 +45,10 @@ from hypothesis import strategies as st
 import symgrad as sg
 from symgrad.errors import ShapeError, SymgradError
 from symgrad.node import Node
-from symgrad.numeric import random_env, random_sizes
 from symgrad.op import REGISTRY
 from symgrad.ops.core import variable
 from symgrad.shapes import broadcast_shapes
+from symgrad.testing import random_env, random_sizes
 
 # ---- Hypothesis profiles -----------------------------------------------------------------
 CI_MAX_EXAMPLES = 60

@@ -20,8 +20,9 @@ from test_cookbook import CASES as COOKBOOK
 import symgrad as sg
 from symgrad.grad import vjp
 from symgrad.node import Node
-from symgrad.numeric import evaluate, random_env, random_sizes, variables
+from symgrad.numeric import evaluate, variables
 from symgrad.ops.core import variable
+from symgrad.testing import random_env, random_sizes
 
 RTOL = 1e-9  # relative to the largest reference entry (at least 1): float64 rounding only
 BACKENDS = ["numpy", "torch", "jax"]

@@ -13,7 +13,7 @@ import pytest
 
 import symgrad as sg
 from symgrad.derivation import Derivation, compile_latex, pdf_pages
-from symgrad.numeric import random_env, random_sizes
+from symgrad.testing import random_env, random_sizes
 
 # ---- the examples ------------------------------------------------------------------------------
 n, m, k, N, d, c, h1, h2, h3 = sg.dims("n m k N d c h1 h2 h3")
@@ -408,7 +408,7 @@ def test_bad_input_raises_symgrad_errors():
 
 
 def test_missing_tools_raise_a_clear_error(monkeypatch, tmp_path):
-    import symgrad.derivation as mod
+    import symgrad.derivation.tex as mod
 
     monkeypatch.setattr(mod.shutil, "which", lambda tool: None)
     dv = sg.derive(founding()[0])

@@ -13,8 +13,8 @@ def test_quadratic_form_lines():
     d = sg.derive(x @ A @ x, x, order=2)
     assert d.lines() == [
         r"\frac{\partial L}{\partial x} = (A + A^{\top}) x",
-        r"\mathrm{d}L = ((A + A^{\top}) x)^{\top} dx",
-        r"\mathrm{d}^2 L = dx^{\top} (A + A^{\top}) dx",
+        r"dL = ((A + A^{\top}) x)^{\top} dx",
+        r"d^2 L = dx^{\top} (A + A^{\top}) dx",
         r"\frac{\partial^2 L}{\partial x \, \partial x^{\top}} = A + A^{\top}",
     ]
     assert d.result[x] is sg.hessian(x @ A @ x, x)

@@ -13,7 +13,6 @@ from strategies import expressions
 from test_jacobian import assert_close, fd_jacobian, point, torch_function, wrt_var
 
 import symgrad as sg
-from symgrad.jacobian import hessian_steps
 from symgrad.numeric import variables
 from symgrad.ops import core
 
@@ -161,31 +160,34 @@ def test_hessian_errors():
         sg.hessian(x @ x, 2 * x)
 
 
-# ---- the second-differential steps (for sg.derive(..., order=2)) -------------------------------
+# ---- the second-differential steps (sg.derive(..., order=2)) ----------------------------------
 @pytest.mark.parametrize("L,wrt", [(x @ Aq @ x, x), (sg.sum(sg.exp(A @ x)), x),
                                    (sg.trace(X.T @ C @ X), sg.vec(X)), (sg.sin(t) * t, t)])
 def test_second_differential_steps(L, wrt):
-    steps = hessian_steps(L, wrt)
-    assert [st.lhs_text for st in steps][:3] == [f"∂L/∂{wrt_var(wrt).params[0]}", "dL", "d²L"]
-    H = steps[-1].rhs
+    d = sg.derive(L, wrt, order=2)
+    name = wrt_var(wrt).params[0]
+    assert [s.kind for s in d.steps] == ["gradient", "differential", "second", "hessian"]
+    text = str(d)
+    assert f"∂L/∂{name} = " in text and "dL = " in text and "d²L = " in text
+    gradient, first, second, _ = d.steps
+    H = d.result[wrt_var(wrt)]
     assert H is sg.hessian(L, wrt)
-    dx = next(v for v in variables([steps[2].rhs]) if v.params[0].startswith("d"))
+    dx = next(v for v in variables([second.equations[0].rhs]) if v.params[0].startswith("d"))
     sizes, env = point([L, H, dx], 4)
     dvec = np.asarray(env[dx]).reshape(-1, order="F")
     quad = float(dvec @ np.atleast_2d(sg.evaluate(H, env, sizes)) @ dvec)
-    for st in steps:  # every form of d²L is dxᵀ H dx
-        if st.lhs_text == "d²L":
-            assert abs(float(sg.evaluate(st.rhs, env, sizes)) - quad) <= 1e-9 * max(1, abs(quad))
-    g = sg.evaluate(steps[0].rhs, env, sizes).reshape(-1, order="F")
-    assert abs(float(sg.evaluate(steps[1].rhs, env, sizes)) - g @ dvec) < 1e-9 * max(1, abs(quad))
-    for st in steps:
-        assert sg.latex(st.rhs) and st.lhs and st.why
+    for eq in second.equations:  # every form of d²L is dxᵀ H dx
+        assert abs(float(sg.evaluate(eq.rhs, env, sizes)) - quad) <= 1e-9 * max(1, abs(quad))
+    g = sg.evaluate(gradient.equations[0].rhs, env, sizes).reshape(-1, order="F")
+    dL = float(sg.evaluate(first.equations[0].rhs, env, sizes))
+    assert abs(dL - g @ dvec) < 1e-9 * max(1, abs(quad))
+    assert all(s.prose for s in d.steps) and all(d.lines())
 
 
 def test_steps_print_the_textbook_quadratic_form():
-    steps = hessian_steps(x @ Aq @ x, x)
-    assert sg.latex(steps[2].rhs) == r"dx^{\top} (A + A^{\top}) dx"
-    assert sg.latex(steps[-1].rhs) == r"A + A^{\top}"
+    d = sg.derive(x @ Aq @ x, x, order=2)
+    assert d.lines()[2] == r"d^2 L = dx^{\top} (A + A^{\top}) dx"
+    assert sg.latex(d.result[x]) == r"A + A^{\top}"
 
 
 # ---- Hypothesis: random scalar functions of a vector x -----------------------------------------

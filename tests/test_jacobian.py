@@ -12,8 +12,8 @@ import sympy
 
 import symgrad as sg
 from symgrad.jacobian import linear_matrix
-from symgrad.numeric import numeric_grad, numeric_sym_grad, random_env, random_sizes
 from symgrad.ops import core
+from symgrad.testing import numeric_grad, numeric_sym_grad, random_env, random_sizes
 
 EPS = 1e-6
 RTOL = 1e-6  # finite differences, relative to the largest entry (at least 1)

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from symgrad.grad import vjp
-from symgrad.numeric import evaluate, random_env, sample
+from symgrad.node import substitute
+from symgrad.numeric import evaluate
 from symgrad.ops import api as sg
 from symgrad.ops.core import number, variable
 from symgrad.simplify import FIRED, FIRED_AT, rules, simplify
+from symgrad.testing import random_env, sample
 
 RTOL = 1e-9
 
@@ -57,6 +59,9 @@ def corpus(case) -> tuple[list, dict]:
     env[u] = sample(u.shape, "any", rng)
     first = vjp(case.y, list(case.xs), u, simplify=False)
     exprs = [case.y, *first]
+    op = case.y.op
+    if (op.linear or op.bilinear) and case.xs:  # the mechanism every linear op takes part in
+        exprs.append(substitute(case.y, {case.xs[0]: 2 * case.xs[0]}))  # op(2 x) = 2 op(x)
     for i, g in enumerate(first):
         v = variable(f"V{i}", *g.shape)
         env[v] = sample(v.shape, "any", rng)

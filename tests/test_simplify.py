@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import random_env, random_sizes
+from symgrad.testing import random_env, random_sizes
 
 n, k = sg.dims("n k")
 A, B = sg.matrix("A", n, n), sg.matrix("B", n, n)

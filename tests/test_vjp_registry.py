@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from symgrad.grad import vjp
-from symgrad.numeric import evaluate, numeric_grad, sample
+from symgrad.numeric import evaluate
 from symgrad.op import REGISTRY
 from symgrad.ops.core import variable
+from symgrad.testing import numeric_grad, sample
 
 # Ops that are leaves or identities: they need no test cases of their own (they are checked
 # wherever they appear). Any other op without cases fails test_every_op_has_cases.

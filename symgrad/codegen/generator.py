@@ -1,230 +1,27 @@
-"""Generated code: straight-line NumPy, PyTorch or JAX source from expression DAGs.
-
-`codegen(exprs, args)` returns the source of one Python function; `lambdify` compiles it.
-Each op writes its own code (`Op.code`, beside its other rules in symgrad/ops/); this module
-only schedules the DAG and never branches on op names. A code form gets the node, handles
-to its arguments and the backend emitter `B`, and returns a Python expression, or an
-equivalent Node to generate instead: that is how an op states the peepholes an expert
-applies (`G @ 1` is `G.sum(axis=1)`, `diag(v) A` is `v[:, None] * A`, `log softmax` is
-`z - logsumexp(z)`).
-
-Scheduling works in two passes. The plan pass calls every code form once, with argument
-handles that print as placeholders; a form that looks through an argument (`inv(A) @ B`
-becomes `solve(A, B)`) simply never prints it, so the argument is dead unless someone else
-needs it. The render pass then counts the live references: a node used once is written inline
-in its consumer, a node used more than once (or named by the user, or long) gets one line
-and a name saying what it is, and cheap views (`W.T`, `v[:, None]`) are repeated freely.
-"""
+"""Scheduling a DAG into straight-line code: plan every code form once, then render, naming
+the values used more than once."""
 
 from __future__ import annotations
 
 import builtins
-import itertools
 import keyword
-import linecache
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
-from .errors import SymgradError, UnsupportedError
-from .node import Node, describe, topo
-from .numeric import free_sizes
-from .ops import core
-
-# Python operator precedences (higher binds tighter). MATMUL parses as MUL but is printed
-# parenthesized next to * and / for the reader; FRAC is a size-dependent fraction 2/(N*c),
-# parenthesized as a factor.
-CMP, ADD, FRAC, MATMUL, MUL, UNARY, POW, ATOM = 30, 40, 45, 49, 50, 60, 70, 100
+from ..errors import SymgradError, UnsupportedError
+from ..node import Node, describe, topo
+from ..numeric import free_sizes
+from ..ops import core
+from .backends import ADD, ATOM, CMP, FRAC, UNARY, Backend
+from .emit import PLACEHOLDER, Arg, Code, Emitter
 
 MAX_INLINE = 72  # an expression longer than this gets a line of its own
-_PH = re.compile("\x01(\\d+):(\\d+):([\\d,]*)\x02")
-
-
-# ---- backends ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Backend:
-    """The spellings that differ between NumPy, PyTorch and JAX."""
-
-    name: str
-    module: str  # the alias array functions hang off: np, torch, jnp
-    imports: tuple[tuple[str, str], ...]  # (prefix used in code, import line)
-    axis_kw: str  # axis / dim
-    keep_kw: str  # keepdims / keepdim
-    renames: dict[str, str] = field(default_factory=dict)  # functions named differently
-    # Optional native spellings of whole operations: key -> (emitter, *arg handles) -> text.
-    natives: dict[str, Callable[..., str]] = field(default_factory=dict)
-    literal: str = "{0}"  # a number where a function needs an array (torch.exp needs a tensor)
-    default_dtype: str = "float"
-
-
-def _torch_softplus(B, x):  # log(1 + e^x) without overflow
-    return B.code(f"torch.relu({x}) + torch.log1p(torch.exp(-torch.abs({x})))", ADD)
-
-
-NUMPY = Backend("numpy", "np", (("np.", "import numpy as np"),), "axis", "keepdims")
-TORCH = Backend(
-    "torch", "torch", (("torch.", "import torch"),), "dim", "keepdim",
-    renames={"max": "amax"},
-    natives={
-        "sigmoid": lambda B, x: f"torch.sigmoid({x})",
-        "relu": lambda B, x: f"torch.relu({x})",
-        "softplus": _torch_softplus,
-        "step": lambda B, x: f"({x.at(ADD)} > 0).to({x.at(ATOM)}.dtype)",
-        "logdet": lambda B, x: f"torch.logdet({x})",  # NaN where det <= 0, as symgrad's
-        "logsumexp": lambda B, x, axes, kd: (  # max-shifted inside torch
-            f"torch.logsumexp({x}, dim={B.axes(axes)}{', keepdim=True' if kd else ''})"),
-        "softmax": lambda B, x, axes: f"torch.softmax({x}, dim={axes[0]})" if len(
-            axes) == 1 else None,
-    },
-    literal="torch.as_tensor({0}, dtype={dtype})",
-    default_dtype="torch.float64",
-)
-JAX = Backend(
-    "jax", "jnp", (("jnp.", "import jax.numpy as jnp"), ("jax.", "import jax")),
-    "axis", "keepdims",
-    natives={
-        "sigmoid": lambda B, x: f"jax.nn.sigmoid({x})",
-        "relu": lambda B, x: f"jax.nn.relu({x})",
-        "softplus": lambda B, x: f"jax.nn.softplus({x})",
-        "logsumexp": lambda B, x, axes, kd: (
-            f"jax.nn.logsumexp({x}, axis={B.axes(axes)}{', keepdims=True' if kd else ''})"),
-        "softmax": lambda B, x, axes: f"jax.nn.softmax({x}, axis={B.axes(axes)})",
-    },
-)
-BACKENDS: dict[str, Backend] = {b.name: b for b in (NUMPY, TORCH, JAX)}
-
-
-# ---- what code forms see ---------------------------------------------------------------------
-@dataclass
-class Code:
-    """A code form's result: a Python expression and how to schedule it."""
-
-    text: str
-    prec: int = ATOM
-    hint: str | None = None  # a name for its line: "{0}{1}" formats the arguments' names
-    view: bool = False  # cheap (a view of its argument): may be repeated instead of named
-    line: bool = False  # always give it a line (user-named intermediates)
-    literal: bool = False  # a number: written where used (torch wraps it where a tensor is due)
-
-
-class Arg:
-    """A handle on a value in generated code; prints as a placeholder until rendering."""
-
-    __slots__ = ("_gen", "key", "node")
-
-    def __init__(self, gen: _Generator, key: int, node: Node | None) -> None:
-        self._gen, self.key, self.node = gen, key, node
-
-    def at(self, prec: int, ok: tuple[int, ...] = ()) -> str:
-        """The value as an operand needing precedence `prec` (parenthesized below it)."""
-        return f"\x01{self.key}:{prec}:{','.join(map(str, ok))}\x02"
-
-    def __str__(self) -> str:  # a function argument: never parenthesized
-        return self.at(0)
-
-    __format__ = lambda self, spec: str(self)  # noqa: E731 -- f"{arg}" is str(arg)
-
-    @property
-    def args(self) -> list[Arg]:
-        """Handles on this node's own arguments (for peepholes that look through it)."""
-        return [self._gen.handle(a) for a in self.node.args]
-
-    @property
-    def shared(self) -> bool:
-        """Does anything else use this value (another consumer, or an output)?"""
-        return self._gen.parents[self.node] > 1
-
-    @property
-    def shape(self) -> tuple:
-        return self.node.shape if self.node is not None else ()
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-
-class Emitter:
-    """The backend as the ops' code forms see it: spellings, sizes, temporaries."""
-
-    CMP, ADD, FRAC, MATMUL, MUL, UNARY, POW, ATOM = CMP, ADD, FRAC, MATMUL, MUL, UNARY, POW, ATOM
-
-    def __init__(self, backend: Backend, gen: _Generator) -> None:
-        self.backend, self._gen = backend, gen
-        self.name, self.m = backend.name, backend.module
-
-    def fn(self, name: str) -> str:
-        """A function of the array module: np.exp, torch.amax, jnp.trace."""
-        return f"{self.m}.{self.backend.renames.get(name, name)}"
-
-    def linalg(self, name: str) -> str:
-        return f"{self.m}.linalg.{name}"
-
-    def native(self, key: str, *args: Arg) -> str | Code | None:
-        """The backend's own spelling of an operation, if it has one."""
-        f = self.backend.natives.get(key)
-        return f(self, *args) if f else None
-
-    def axes(self, axes: Sequence[int]) -> str:
-        return str(axes[0]) if len(axes) == 1 else "(" + ", ".join(map(str, axes)) + ")"
-
-    def reduce(self, x: Arg | str, method: str, axes: Sequence[int], keepdims: bool,
-               ndim: int) -> str:
-        """x.sum(axis=1), x.amax(dim=0, keepdim=True): a reduction as a method call."""
-        base = x.at(ATOM) if isinstance(x, Arg) else x
-        meth = self.backend.renames.get(method, method)
-        if len(axes) == ndim and not keepdims:
-            return f"{base}.{meth}()"
-        kw = f"{self.backend.axis_kw}={self.axes(axes)}"
-        if keepdims:
-            kw += f", {self.backend.keep_kw}=True"
-        return f"{base}.{meth}({kw})"
-
-    def squeeze(self, x: Arg, axes: Sequence[int]) -> str:
-        return f"{x.at(ATOM)}.squeeze({self.backend.axis_kw}={self.axes(axes)})"
-
-    def size(self, s) -> str:
-        return self._gen.size_text(s)[0]
-
-    def shape(self, shape: Sequence) -> str:
-        parts = [self.size(s) for s in shape]
-        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-
-    def dtype(self) -> str:
-        """The name of the dtype of the arguments (bound at the top when used)."""
-        return self._gen.use_dtype()
-
-    def create(self, kind: str, shape: Sequence) -> str:
-        """np.zeros((n, m), dtype=dtype), np.eye(n, dtype=dtype): only where needed."""
-        size = self.size(shape[0]) if kind == "eye" else self.shape(shape)
-        return f"{self.fn(kind)}({size}, dtype={self.dtype()})"
-
-    def code(self, text: str, prec: int = ATOM, hint: str | None = None, view: bool = False,
-             line: bool = False) -> Code:
-        return Code(text, prec, hint, view, line)
-
-    def number(self, value) -> Code:
-        """A number (possibly size-dependent, as 2/(N*c)) as a Python literal."""
-        text, prec = self._gen.size_text(value)
-        return Code(text, prec, literal=True)
-
-    def let(self, text: str, hint: str | tuple[str, ...]) -> Arg | tuple[Arg, ...]:
-        """A temporary line before the current op's (a max to shift by, a slogdet pair)."""
-        return self._gen.let(text, hint)
-
-    def const(self, text: str, prec: int = ATOM) -> Arg:
-        """A number written into the code (an implicit broadcast of ones becomes 1)."""
-        return self._gen.const(text, prec)
-
-    def arg(self, node: Node) -> Arg:
-        """A handle on another node's value, generated by its own code form (Bᵀ of a view
-        Bᵀ is B again)."""
-        return self._gen.handle(node)
-
 
 # ---- the generator -------------------------------------------------------------------------------
 @dataclass
@@ -251,7 +48,9 @@ class _SizePrinter(PythonCodePrinter):
         return repr(float(expr))
 
 
-class _Generator:
+class Generator:
+    """One generated function: the plan pass, then the render pass (see the package doc)."""
+
     def __init__(self, exprs: list[Node], args: list[Node], backend: Backend, name: str,
                  names: Sequence[str] | None, single: bool) -> None:
         self.exprs, self.args, self.backend, self.single = exprs, args, backend, single
@@ -413,7 +212,7 @@ class _Generator:
     def _refs(self, e: _Entity) -> list[int]:
         if e.kind == "part":
             return [e.part_of]
-        keys = [int(m.group(1)) for m in _PH.finditer(e.text)] + list(e.lets)
+        keys = [int(m.group(1)) for m in PLACEHOLDER.finditer(e.text)] + list(e.lets)
         return [self.resolve(k).key for k in keys]
 
     def generate(self) -> str:
@@ -460,7 +259,7 @@ class _Generator:
                 simple[e.key], labels[e.key] = True, let.names[e.index]
                 continue
             flag = [True]
-            text = _PH.sub(lambda m, f=flag: sub(m, f), e.text)
+            text = PLACEHOLDER.sub(lambda m, f=flag: sub(m, f), e.text)
             if e.kind == "literal":
                 rendered[e.key], simple[e.key], labels[e.key] = (text, e.prec), True, None
                 continue
@@ -484,7 +283,7 @@ class _Generator:
         results = []
         for r in roots:
             flag = [True]
-            results.append(sub(_PH.match(Arg(self, r, None).at(0)), flag))
+            results.append(sub(PLACEHOLDER.match(Arg(self, r, None).at(0)), flag))
         return self._assemble(lines, results)
 
     def _label(self, e: _Entity, labels: dict) -> str | None:
@@ -506,7 +305,7 @@ class _Generator:
 
     def _let_name(self, hint: str, e: _Entity, labels: dict) -> str:
         """A temporary's name: its hint, "{0}" being the name of the first value it uses."""
-        first = _PH.search(e.text)
+        first = PLACEHOLDER.search(e.text)
         lab = labels.get(self.resolve(int(first.group(1))).key) if first else None
         text = hint.format(lab) if lab and len(lab) <= 16 else hint.replace("_{0}", "")
         return _sanitize(text.replace("{0}", "")) or "t"
@@ -610,107 +409,3 @@ def _clip(s: str, limit: int = 240) -> str:
 
 def _fmt_shape(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-
-
-# ---- public API ------------------------------------------------------------------------------
-def _check(exprs, args) -> tuple[list[Node], list[Node], bool]:
-    single = isinstance(exprs, Node) or not isinstance(exprs, (list, tuple))
-    exprs = [core.as_node(e) for e in ([exprs] if single else exprs)]
-    if not exprs:
-        raise SymgradError("nothing to generate: give at least one expression")
-    if isinstance(args, Node):
-        args = [args]
-    args = list(args)
-    for a in args:
-        if not isinstance(a, Node) or a.op is not core.VAR:
-            raise SymgradError(
-                f"the arguments must be variables (sg.matrix/vector/scalar), got {a!r}")
-    dup = [a.params[0] for a, k in Counter(args).items() if k > 1]
-    if dup:
-        raise SymgradError(f"argument{'s' if len(dup) > 1 else ''} {', '.join(dup)} listed twice")
-    given = set(args)
-    missing = [n.params[0] for n in topo(exprs) if n.op is core.VAR and n not in given]
-    if missing:
-        raise SymgradError(
-            f"the expressions need {', '.join(missing)}, which "
-            f"{'is' if len(missing) == 1 else 'are'} not in the arguments"
-        )
-    return exprs, args, single
-
-
-def codegen(exprs: Node | Sequence[Node], args: Sequence[Node], backend: str = "numpy",
-            name: str = "generated", names: Sequence[str] | None = None) -> str:
-    """Python source of a function of `args` (variables, in order) returning `exprs`.
-
-    backend is "numpy", "torch" or "jax"; the source imports only that library. Each shared
-    subexpression is computed once, on a line named after what it is; the docstring gives
-    the formulas; sizes are bound from the arguments' shapes, which are asserted. A list of
-    expressions returns a tuple; `names` names the outputs' lines.
-    """
-    if backend not in BACKENDS:
-        raise SymgradError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    exprs, args, single = _check(exprs, args)
-    if names is not None:
-        names = list(names)
-        if len(names) != len(exprs) or not all(isinstance(s, str) and s.isidentifier()
-                                                for s in names):
-            raise SymgradError(f"names must be {len(exprs)} Python identifiers, got {names!r}")
-    return _Generator(exprs, args, BACKENDS[backend], name, names, single).generate()
-
-
-class GeneratedFunction:
-    """A compiled generated function: call it with arrays; `.source` is its code."""
-
-    _ids = itertools.count()
-
-    def __init__(self, source: str, name: str, backend: str, arg_names: list[str]) -> None:
-        self.source, self.backend, self.arg_names = source, backend, arg_names
-        filename = f"<symgrad-{name}-{next(self._ids)}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        namespace: dict[str, Any] = {}
-        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 -- our own source
-        self.fn = namespace[name]
-        self.__name__ = name
-        self.__doc__ = self.fn.__doc__
-        self._convert = _converter(backend)
-
-    def __call__(self, *args, **kwargs):
-        args = [self._convert(a) for a in args]
-        kwargs = {k: self._convert(v) for k, v in kwargs.items()}
-        return self.fn(*args, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"<symgrad {self.backend} function {self.__name__}({', '.join(self.arg_names)})>"
-
-
-def _converter(backend: str) -> Callable[[Any], Any]:
-    """Array-likes to the backend's arrays (lists to float64; float32 arrays stay float32)."""
-    import numpy as np
-
-    if backend == "numpy":
-        def conv(x):
-            if isinstance(x, np.ndarray) and x.dtype.kind == "f":
-                return x
-            return np.asarray(x, dtype=float)
-        return conv
-    if backend == "torch":
-        import torch
-
-        def conv_t(x):
-            return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, float))
-        return conv_t
-    import jax.numpy as jnp
-
-    return jnp.asarray
-
-
-def lambdify(exprs: Node | Sequence[Node], args: Sequence[Node], backend: str = "numpy",
-             name: str = "generated", names: Sequence[str] | None = None) -> GeneratedFunction:
-    """A Python function of arrays computing `exprs` from `args` (see `codegen`).
-
-    `f = sg.lambdify([L, *sg.grad(L, [W, b])], [W, X, b, Y])`; `f(W, X, b, Y)` returns the
-    values, and `f.source` is the generated code.
-    """
-    source = codegen(exprs, args, backend=backend, name=name, names=names)
-    arg_list = [args] if isinstance(args, Node) else list(args)
-    return GeneratedFunction(source, name, backend, [a.params[0] for a in arg_list])
