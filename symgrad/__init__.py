@@ -21,6 +21,7 @@ from .errors import (
 )
 from .explicit import explicit
 from .grad import grad, vjp
+from .interop import from_sympy, to_sympy
 from .jacobian import hessian, jacobian
 from .latex_in.parser import parse
 from .node import Node
@@ -82,5 +83,5 @@ __all__ = [
     "sum_to", "tanh", "trace", "unicode", "vector", "vjp", "zeros",
     "commutation", "hessian", "jacobian", "kron", "unvec", "vec",
     "AmbiguousInputError", "LatexError", "LatexSyntaxError", "UnknownSymbolError", "Verdict",
-    "check", "parse",
+    "check", "parse", "from_sympy", "to_sympy",
 ]
