@@ -5,6 +5,7 @@ from __future__ import annotations
 from .check import Verdict, check
 from .codegen import codegen, lambdify
 from .derivation import Derivation, DerivationOptions, derive
+from .display import show
 from .errors import (
     AmbiguousInputError,
     DifferentiationError,
@@ -83,5 +84,5 @@ __all__ = [
     "sum_to", "tanh", "trace", "unicode", "vector", "vjp", "zeros",
     "commutation", "hessian", "jacobian", "kron", "unvec", "vec",
     "AmbiguousInputError", "LatexError", "LatexSyntaxError", "UnknownSymbolError", "Verdict",
-    "check", "parse", "from_sympy", "to_sympy",
+    "check", "parse", "from_sympy", "to_sympy", "show",
 ]

@@ -1,0 +1,86 @@
+"""Jupyter displays: show() for several results, Verdict and GradcheckReport in Markdown with
+short reprs, generated code as a highlighted block that is still a str."""
+
+import pytest
+
+import symgrad as sg
+from symgrad.display import inline_math
+
+n, m, k = sg.dims("n m k")
+W, X = sg.matrix("W", n, m), sg.matrix("X", m, k)
+b = sg.matrix("b", n, 1)
+f = sg.name("f", W @ X + b)
+L = sg.sum(sg.tanh(f))
+
+
+def test_show_labels_gradients_by_their_variables():
+    gW, gb = sg.grad(L, [W, b])
+    d = sg.show({W: gW, b: gb})
+    tex = d._repr_latex_()
+    assert tex.startswith("$$\n\\begin{aligned}") and tex.endswith("\\end{aligned}\n$$")
+    assert f"\\frac{{\\partial L}}{{\\partial W}} &= {sg.latex(gW)}" in tex
+    assert f"\\frac{{\\partial L}}{{\\partial b}} &= {sg.latex(gb)}" in tex
+    assert str(d).splitlines() == [f"∂L/∂W = {gW}", f"∂L/∂b = {gb}"]
+
+
+def test_show_lists_labels_and_options():
+    gs = sg.grad(L, [W, b])
+    assert sg.show(gs).latex().count("\n&") == 2
+    assert r"\nabla_W \ell &=" in sg.show({r"\nabla_W \ell": gs[0]}).latex()
+    assert r"\bar{f} \mathbf{1}_{k}" in sg.show(sg.grad(f, b), upstream="bar").latex()
+    assert r"\frac{\partial \ell}{\partial W}" in sg.show({W: gs[0]}, loss=r"\ell").latex()
+
+
+def test_show_refuses_bad_input():
+    with pytest.raises(sg.SymgradError, match="Style"):
+        sg.show(W, colour="red")
+    with pytest.raises(sg.SymgradError, match="label"):
+        sg.show({3: W})
+
+
+def wrong_verdict():
+    return sg.check(r"k \frac{\partial L}{\partial f}", "f = W X + b", "b",
+                    "W: n×m, X: m×k, b: n×1")
+
+
+def test_verdict_repr_is_short_and_markdown_renders_math():
+    v = wrong_verdict()
+    assert len(repr(v)) <= 120 and repr(v).startswith("<Verdict wrong:")
+    md = v._repr_markdown_()
+    assert md.startswith("**✗ wrong**: true only when the upstream gradient "
+                         r"$\frac{\partial L}{\partial f}$ is constant")
+    assert r"the gradient is $\frac{\partial L}{\partial f} \mathbf{1}_{k}$" in md
+    assert r"The claim, as read: $k \frac{\partial L}{\partial f}$" in md
+    assert "```text\ncounterexample" in md
+    right = sg.check(r"X^{-\top}", r"\log\det X", "X", "X: n×n")
+    assert right._repr_markdown_().startswith(r"**✓ right**: the claim equals the gradient "
+                                              r"$X^{-\top}$")
+
+
+def test_gradcheck_report_displays():
+    x, A = sg.vector("x", n), sg.matrix("A", n, n)
+    r = sg.gradcheck(x @ A @ x, [x, A])
+    assert repr(r).startswith("<GradcheckReport passed: d/dx rel ") and len(repr(r)) < 80
+    md = r._repr_markdown_().splitlines()
+    assert md[0].startswith("**✓ gradcheck passed** (n=")
+    assert md[2] == "| gradient | max abs error | max rel error | |"
+    assert [row.split(" | ")[0] for row in md[4:]] == ["| d/d`x`", "| d/d`A`"]
+
+
+def test_generated_code_is_a_str_shown_as_python():
+    src = sg.codegen([L, *sg.grad(L, [W, b])], [W, X, b])
+    assert isinstance(src, str)
+    assert src._repr_markdown_() == f"```python\n{src.rstrip()}\n```"
+    fn = sg.lambdify(L, [W, X, b])
+    assert fn._repr_markdown_() == f"```python\n{fn.source.rstrip()}\n```"
+
+
+@pytest.mark.parametrize("text, want", [
+    (r"the gradient is \frac{\partial L}{\partial f} \mathbf{1}_{k}",
+     r"the gradient is $\frac{\partial L}{\partial f} \mathbf{1}_{k}$"),
+    (r"true only when W_{1} is symmetric", r"true only when $W_{1}$ is symmetric"),
+    (r"off by a transpose of X^{-\top}; see n×k", r"off by a transpose of $X^{-\top}$; see n×k"),
+    ("no math here", "no math here"),
+])
+def test_inline_math(text, want):
+    assert inline_math(text) == want
