@@ -3,12 +3,15 @@ the helper that puts LaTeX inside prose between `$` for Markdown displays."""
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from .derivation import _is_leafish
 from .errors import SymgradError
-from .node import Node
+from .node import Node, substitute, topo
 from .ops import core
 from .printing import LATEX, UNICODE, Printer, Style
 from .printing import latex as latex_of
@@ -34,8 +37,10 @@ class Display:
     def _lines(self, P: Printer) -> list[tuple[str, str]]:
         out = []
         for label, e in self.rows:
-            if isinstance(label, Node):  # a variable: the row is its gradient ∂L/∂W
+            if isinstance(label, Node) and label.op is core.VAR:  # the row is its gradient ∂L/∂W
                 left = P.upstream(label.params[0])[0]
+            elif isinstance(label, Node):  # a shared part: its name
+                left = P(label)
             else:
                 left = label or ""
             out.append((left, P(e)))
@@ -53,16 +58,18 @@ class Display:
     def __str__(self) -> str:
         rows = self._lines(Printer(UNICODE))
         width = max((len(lhs) for lhs, _ in rows), default=0)
-        return "\n".join(f"{lhs:>{width}} = {rhs}" if width else rhs for lhs, rhs in rows)
+        return "\n".join(f"{lhs:>{width}} = {rhs}" if lhs else " " * (width + 3) * bool(width)
+                         + rhs for lhs, rhs in rows)
 
     def __repr__(self) -> str:
         return f"<symgrad display of {len(self.rows)} results>\n{self}"
 
 
-def show(results, **options) -> Display:
+def show(results, name_shared: bool = True, **options) -> Display:
     """Display results together: an expression, a list of them, or a dict mapping variables
-    to their gradients (rows `∂L/∂W = ...`) or LaTeX labels to expressions. Keywords are
-    `latex()` options (`loss=r"\\ell"`, `upstream="bar"`, `transpose="^{T}"`, ...)."""
+    to their gradients (rows `∂L/∂W = ...`) or LaTeX labels to expressions. A subexpression
+    used more than once is named (Z₁, Z₂, ...) on a row of its own, unless `name_shared` is
+    False. Keywords are `latex()` options (`loss=r"\\ell"`, `upstream="bar"`, ...)."""
     try:
         style = replace(LATEX, **options)
     except TypeError as exc:
@@ -80,7 +87,28 @@ def show(results, **options) -> Display:
         if label is not None and not isinstance(label, (str, Node)):
             raise SymgradError(f"show(): a label is a variable or a LaTeX string, got {label!r}")
         rows.append((label, core.as_node(e)))
+    if name_shared:
+        defs, exprs = _name_shared([e for _, e in rows])
+        rows = [(d, d.args[0]) for d in defs] + [(lb, e) for (lb, _), e in zip(rows, exprs)]
     return Display(rows, style)
+
+
+def _name_shared(exprs: list[Node]) -> tuple[list[Node], list[Node]]:
+    """Name each non-trivial array subexpression used more than once, inner ones first:
+    (the name nodes, the expressions written with them)."""
+    order = topo(exprs)
+    uses: Counter = Counter(a for n in order for a in n.args)
+    shared = [n for n in order if uses[n] > 1 and n.ndim and n.size > 3
+              and n.op is not core.NAME and not _is_leafish(n)]
+    taken = {v.params[0] for v in order if v.op in (core.VAR, core.NAME)}
+    labels = (f"Z{i}" for i in itertools.count(1))
+    mapping: dict[Node, Node] = {}
+    for n in shared:
+        label = next(lb for lb in labels if lb not in taken)
+        mapping[n] = core.name(label, substitute(n, mapping) if mapping else n)
+    if not mapping:
+        return [], exprs
+    return list(mapping.values()), substitute(exprs, mapping)
 
 
 # ---- LaTeX in prose -------------------------------------------------------------------------

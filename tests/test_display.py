@@ -1,6 +1,7 @@
 """Jupyter displays: show() for several results, Verdict and GradcheckReport in Markdown with
 short reprs, generated code as a highlighted block that is still a str."""
 
+import numpy as np
 import pytest
 
 import symgrad as sg
@@ -15,7 +16,7 @@ L = sg.sum(sg.tanh(f))
 
 def test_show_labels_gradients_by_their_variables():
     gW, gb = sg.grad(L, [W, b])
-    d = sg.show({W: gW, b: gb})
+    d = sg.show({W: gW, b: gb}, name_shared=False)
     tex = d._repr_latex_()
     assert tex.startswith("$$\n\\begin{aligned}") and tex.endswith("\\end{aligned}\n$$")
     assert f"\\frac{{\\partial L}}{{\\partial W}} &= {sg.latex(gW)}" in tex
@@ -23,9 +24,23 @@ def test_show_labels_gradients_by_their_variables():
     assert str(d).splitlines() == [f"∂L/∂W = {gW}", f"∂L/∂b = {gb}"]
 
 
+def test_show_names_shared_parts_once():
+    gs = sg.grad(L, [W, b, X])
+    d = sg.show(dict(zip([W, b, X], gs)))
+    assert str(d).splitlines() == ["   Z₁ = 1 - tanh(f)∘²", "∂L/∂W = Z₁ Xᵀ", "∂L/∂b = Z₁·1ₖ",
+                                   "∂L/∂X = Wᵀ Z₁"]
+    assert d.latex().splitlines()[1] == r"Z_{1} &= 1 - \tanh(f)^{\circ 2} \\"
+    env = {"W": np.ones((2, 3)) / 3, "X": np.arange(12.0).reshape(3, 4) / 10, "b": [[1.0], [-1.0]]}
+    shown = [e for label, e in d.rows if label in (W, b, X)]
+    for got, want in zip(sg.evaluate(shown, env), sg.evaluate(gs, env)):
+        np.testing.assert_allclose(got, want)
+    Z1 = sg.matrix("Z1", n, k)  # a variable named Z1: the shared part takes the next name
+    assert str(sg.show([Z1 @ X.T + gs[0], gs[1]])).startswith("Z₂ = ")
+
+
 def test_show_lists_labels_and_options():
     gs = sg.grad(L, [W, b])
-    assert sg.show(gs).latex().count("\n&") == 2
+    assert sg.show(gs, name_shared=False).latex().count("\n&") == 2
     assert r"\nabla_W \ell &=" in sg.show({r"\nabla_W \ell": gs[0]}).latex()
     assert r"\bar{f} \mathbf{1}_{k}" in sg.show(sg.grad(f, b), upstream="bar").latex()
     assert r"\frac{\partial \ell}{\partial W}" in sg.show({W: gs[0]}, loss=r"\ell").latex()
