@@ -17,6 +17,7 @@ A node with no counterpart raises `UnsupportedError` naming it, in either direct
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Iterable
 
 import sympy
@@ -111,12 +112,15 @@ def _elementwise(n, a):
     return ElementwiseApplyFunction(sympy.Lambda(d, body.xreplace({X: d})), a)
 
 
+_SCALAR = {arith.ADD_OP: operator.add, arith.SUB_OP: operator.sub, arith.MUL_OP: operator.mul,
+           arith.DIV_OP: operator.truediv, arith.POW_OP: operator.pow}
+
+
 def _binary(n, a, b):
     x, y = n.args
     op = n.op
     if n.ndim == 0:
-        return {arith.ADD_OP: a + b, arith.SUB_OP: a - b, arith.MUL_OP: a * b,
-                arith.DIV_OP: a / b, arith.POW_OP: a ** b}[op]
+        return _SCALAR[op](a, b)
     if op in (arith.MUL_OP, arith.DIV_OP) and (x.ndim == 0 or y.ndim == 0):
         if y.ndim == 0:
             return a * b if op is arith.MUL_OP else a / b
@@ -198,7 +202,7 @@ def _convert(n: Node, v: list):
         return mx.DiagMatrix(v[0]) if x.ndim == 1 else mx.DiagonalOf(v[0])
     if op is reduce.SUM:
         return _sum(v[0], x.shape, n.params[0], n.shape)
-    if op is KRON and x.ndim == 2:
+    if op is KRON:  # of two columns too: np.kron of 1-D vectors stacks the same way
         return mx.KroneckerProduct(*v)
     if getattr(op, "definition", None) is not None:
         return _elementwise(n, v[0])
@@ -408,7 +412,8 @@ def from_sympy(matexpr, variables: Iterable[Node] = ()) -> Node:
 
     SymPy's shapes are kept (an n×1 `MatrixSymbol` is an (n, 1) matrix); `variables=` gives
     symgrad variables to use for the SymPy symbols of the same names: a 1-D vector stands for
-    its n×1 column, a symmetric matrix keeps its declaration.
+    its n×1 column, a symmetric matrix keeps its declaration. A scalar Symbol is a size when it
+    is one of the matrices' sizes or a positive integer, and a scalar variable otherwise.
     """
     if isinstance(matexpr, str):  # never parsed here: sympify would evaluate the text
         raise UnsupportedError("from_sympy takes a SymPy expression, not a string; "
