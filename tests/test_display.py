@@ -82,6 +82,14 @@ def test_gradcheck_report_displays():
     assert [row.split(" | ")[0] for row in md[4:]] == ["| d/d`x`", "| d/d`A`"]
 
 
+def test_verify_report_displays():
+    r = sg.derive(L, [W, b]).verify()
+    assert repr(r).startswith("<VerifyReport steps agree: ") and len(repr(r)) < 100
+    md = r._repr_markdown_().splitlines()
+    assert md[0].startswith(f"**✓ steps agree** ({len(r.errors)} checks; ")
+    assert len(md) == 4 + len(r.errors) and all(row.endswith("| ✓ |") for row in md[4:])
+
+
 def test_generated_code_is_a_str_shown_as_python():
     src = sg.codegen([L, *sg.grad(L, [W, b])], [W, X, b])
     assert isinstance(src, str)

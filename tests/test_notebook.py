@@ -17,6 +17,7 @@ WANTED = {
     "expression": "text/latex",
     "results": "text/latex",
     "derivation": "text/latex",
+    "verify": "text/markdown",
     "verdict": "text/markdown",
     "gradcheck": "text/markdown",
     "code": "text/markdown",
@@ -67,5 +68,6 @@ def test_the_displays_say_what_they_show(executed):
     assert r"\frac{\partial L}{\partial W} &=" in shown["results"][0]
     assert "✗ wrong" in shown["verdict"][0]
     assert "gradcheck passed" in shown["gradcheck"][0]
+    assert "steps agree" in shown["verify"][0]
     assert shown["code"][0].startswith("```python\nimport numpy as np")
     assert "def generated(W, X, b):" in shown["code"][0]
