@@ -144,7 +144,9 @@ def _run_end(s: str, i: int) -> int:
 
 def inline_math(text: str) -> str:
     """Prose with LaTeX fragments (`\\frac{\\partial L}{\\partial f} \\mathbf{1}_{k}`, `W_{1}`)
-    put between `$`, so Markdown renders them as math."""
+    put between `$`, so Markdown renders them as math; text that has `$` already is kept."""
+    if "$" in text:
+        return text
     out, i = [], 0
     while i < len(text):
         m = _START.search(text, i)

@@ -104,6 +104,7 @@ def test_generated_code_is_a_str_shown_as_python():
     (r"true only when W_{1} is symmetric", r"true only when $W_{1}$ is symmetric"),
     (r"off by a transpose of X^{-\top}; see n×k", r"off by a transpose of $X^{-\top}$; see n×k"),
     ("no math here", "no math here"),
+    (r"already delimited: $\frac{a}{b}$", r"already delimited: $\frac{a}{b}$"),
 ])
 def test_inline_math(text, want):
     assert inline_math(text) == want
