@@ -349,8 +349,9 @@ class _Reader:
     def _applyfunc(self, e) -> Node:
         arg = self.read(e.expr)
         fn = e.function
-        if not isinstance(fn, sympy.Lambda):
-            fn = sympy.Lambda(sympy.Dummy("x"), fn(sympy.Dummy("x")))
+        if not isinstance(fn, sympy.Lambda):  # a function class: ElementwiseApplyFunction(exp, A)
+            d = sympy.Dummy("x")
+            fn = sympy.Lambda(d, fn(d))
         (var,) = fn.variables
         body = fn.expr.xreplace({var: X})
         for op in REGISTRY.values():

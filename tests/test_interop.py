@@ -6,6 +6,7 @@ import pytest
 import sympy as sp
 from hypothesis import given
 from strategies import ci_examples, expressions, numeric_point, seeds
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 import symgrad as sg
 from symgrad.numeric import random_env, random_sizes, variables
@@ -169,6 +170,7 @@ SYMPY_CASES = {
     "OneMatrix": sp.OneMatrix(ns, ms) + xs * sp.OneMatrix(1, ms),
     "ZeroMatrix": sp.ZeroMatrix(ns, ns) * As + As,
     "applyfunc exp": Bs.applyfunc(sp.exp),
+    "ElementwiseApplyFunction of a class": ElementwiseApplyFunction(sp.tanh, Bs),
     "applyfunc tanh": Bs.applyfunc(sp.Lambda(z, sp.tanh(z))),
     "applyfunc polynomial": Bs.applyfunc(sp.Lambda(z, z ** 2 - 2 * z + 1)),
     "applyfunc sigmoid": Bs.applyfunc(sp.Lambda(z, 1 / (1 + sp.exp(-z)))),
