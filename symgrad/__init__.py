@@ -5,6 +5,7 @@ from __future__ import annotations
 from .check import Verdict, check
 from .codegen import codegen, lambdify
 from .derivation import Derivation, DerivationOptions, derive
+from .display import show
 from .errors import (
     AmbiguousInputError,
     DifferentiationError,
@@ -21,6 +22,7 @@ from .errors import (
 )
 from .explicit import explicit
 from .grad import grad, vjp
+from .interop import from_sympy, to_sympy
 from .jacobian import hessian, jacobian
 from .latex_in.parser import parse
 from .node import Node
@@ -85,5 +87,5 @@ __all__ = [
     "sum_to", "tanh", "trace", "unicode", "vector", "vjp", "zeros",
     "commutation", "hessian", "jacobian", "kron", "unvec", "vec",
     "AmbiguousInputError", "LatexError", "LatexSyntaxError", "UnknownSymbolError", "Verdict",
-    "check", "parse",
+    "check", "parse", "from_sympy", "to_sympy", "show",
 ]

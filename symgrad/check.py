@@ -14,6 +14,7 @@ from itertools import product
 import numpy as np
 import sympy
 
+from .display import inline_math
 from .errors import DifferentiationError, EvaluationError, SymgradError
 from .grad import grad
 from .latex_in.build import Builder, conform
@@ -101,6 +102,22 @@ class Verdict:
         if self.counterexample is not None:
             lines.append(str(self.counterexample))
         return "\n".join(lines)
+
+    def __repr__(self) -> str:  # the dataclass's would print every array of the counterexample
+        head = self.summary if len(self.summary) <= 100 else self.summary[:99] + "…"
+        return f"<Verdict {head}>"
+
+    def _repr_markdown_(self) -> str:
+        word, _, rest = self.summary.partition(": ")
+        lines = [f"**{'✓' if self.ok else '✗'} {word}**: {inline_math(rest)}"]
+        if not self.ok:
+            lines.append(f"The claim, as read: ${latex(self.claim)}$")
+        if self.diagnoses[1:]:
+            lines.append("Other readings:\n\n" + "\n".join(
+                f"- {inline_math(d)}" for d in self.diagnoses[1:]))
+        if self.counterexample is not None:
+            lines.append(f"```text\n{self.counterexample}\n```")
+        return "\n\n".join(lines)
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "summary": self.summary, "diagnosis": self.diagnosis,

@@ -103,6 +103,19 @@ class GradcheckReport:
             lines.append(f"  {mark} d/d{name}: max abs error {a:.2e}, max rel error {r:.2e}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        errs = ", ".join(f"d/d{k} rel {r:.1e}" for k, (_, r) in self.errors.items())
+        return f"<GradcheckReport {'passed' if self.ok else 'FAILED'}: {errs}>"
+
+    def _repr_markdown_(self) -> str:
+        sz = ", ".join(f"{k}={v}" for k, v in self.sizes.items()) or "no symbolic sizes"
+        rows = [f"**{'✓ gradcheck passed' if self.ok else '✗ gradcheck FAILED'}** "
+                f"({sz}; tolerance {self.tolerance:g})", "",
+                "| gradient | max abs error | max rel error | |", "|---|---|---|---|"]
+        rows += [f"| d/d`{k}` | {a:.2e} | {r:.2e} | {'✓' if r <= self.tolerance else '✗'} |"
+                 for k, (a, r) in self.errors.items()]
+        return "\n".join(rows)
+
 
 def gradcheck(y, wrt, env: dict | None = None, sizes: dict | None = None, seed: int = 0,
               eps: float = 1e-6, tol: float = 1e-5) -> GradcheckReport:

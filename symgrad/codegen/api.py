@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..display import Source
 from ..errors import SymgradError
 from ..node import Node, topo
 from ..ops import core
@@ -44,8 +45,9 @@ def _check(exprs, args) -> tuple[list[Node], list[Node], bool]:
 
 
 def codegen(exprs: Node | Sequence[Node], args: Sequence[Node], backend: str = "numpy",
-            name: str = "generated", names: Sequence[str] | None = None) -> str:
-    """Python source of a function of `args` (variables, in order) returning `exprs`.
+            name: str = "generated", names: Sequence[str] | None = None) -> Source:
+    """Python source (a `str`; Jupyter shows it highlighted) of a function of `args`
+    (variables, in order) returning `exprs`.
 
     backend is "numpy", "torch" or "jax"; the source imports only that library. Each shared
     subexpression is computed once, on a line named after what it is; the docstring gives
@@ -60,7 +62,7 @@ def codegen(exprs: Node | Sequence[Node], args: Sequence[Node], backend: str = "
         if len(names) != len(exprs) or not all(isinstance(s, str) and s.isidentifier()
                                                 for s in names):
             raise SymgradError(f"names must be {len(exprs)} Python identifiers, got {names!r}")
-    return Generator(exprs, args, BACKENDS[backend], name, names, single).generate()
+    return Source(Generator(exprs, args, BACKENDS[backend], name, names, single).generate())
 
 
 class GeneratedFunction:
@@ -83,6 +85,9 @@ class GeneratedFunction:
         args = [self._convert(a) for a in args]
         kwargs = {k: self._convert(v) for k, v in kwargs.items()}
         return self.fn(*args, **kwargs)
+
+    def _repr_markdown_(self) -> str:
+        return Source(self.source)._repr_markdown_()
 
     def __repr__(self) -> str:
         return f"<symgrad {self.backend} function {self.__name__}({', '.join(self.arg_names)})>"

@@ -38,6 +38,20 @@ class VerifyReport:
                   for label in self.failed]
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        worst = max(self.errors.values(), default=0.0)
+        head = "steps agree" if self.ok else f"{len(self.failed)} steps DISAGREE"
+        return f"<VerifyReport {head}: {len(self.errors)} checks, worst relative error {worst:.1e}>"
+
+    def _repr_markdown_(self) -> str:
+        sz = ", ".join(f"{k}={v}" for k, v in self.sizes.items()) or "no symbolic sizes"
+        head = "✓ steps agree" if self.ok else "✗ steps DISAGREE"
+        rows = [f"**{head}** ({len(self.errors)} checks; {sz})", "",
+                "| check | relative error | |", "|---|---|---|"]
+        rows += [f"| {label} | {err:.2e} | {'✗' if label in self.failed else '✓'} |"
+                 for label, err in self.errors.items()]
+        return "\n".join(rows)
+
 
 def verify(d: Derivation, seed: int = 0, sizes: dict | None = None) -> VerifyReport:
     """Evaluate every step at random sizes and values: consecutive steps must agree, the

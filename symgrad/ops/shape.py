@@ -215,9 +215,9 @@ def _rr(n):
             return flat
     if a.op is RESHAPE or (a.op is T and 1 in a.shape):  # a vector's transpose is a reshape
         return reshape(a.args[0], n.shape)
-    if a.op is core.ONES:
+    if core.is_one(a):  # ones, or the number 1 as a 1×1 block
         return core.ones(*n.shape)
-    if a.op is core.ZEROS:
+    if core.is_zero(a):
         return core.zeros(*n.shape)
     return None
 
