@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
 
 class SymgradError(Exception):
     """Base class of every error symgrad raises for bad input."""
@@ -59,3 +65,12 @@ class AmbiguousInputError(LatexError):
 class ToolError(SymgradError, RuntimeError):
     """An external program symgrad runs (pdflatex, pdftoppm) is missing or failed; the message
     says which, and how to install it or what it reported."""
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """warnings.warn, attributed to the caller's line outside symgrad (the user's code), so
+    that the warning shows where the user asked, not symgrad's internal source."""
+    level, frame = 2, sys._getframe(1)  # level 2: the caller of warn()
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, category, stacklevel=level)
