@@ -19,6 +19,7 @@ and a name saying what it is, and cheap views (`W.T`, `v[:, None]`) are repeated
 from __future__ import annotations
 
 import builtins
+import importlib
 import itertools
 import keyword
 import linecache
@@ -31,7 +32,7 @@ from typing import Any
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
-from .errors import SymgradError, UnsupportedError
+from .errors import SymgradError, ToolError, UnsupportedError
 from .node import Node, describe, topo
 from .numeric import free_sizes
 from .ops import core
@@ -712,5 +713,22 @@ def lambdify(exprs: Node | Sequence[Node], args: Sequence[Node], backend: str = 
     values, and `f.source` is the generated code.
     """
     source = codegen(exprs, args, backend=backend, name=name, names=names)
+    _require(backend)
     arg_list = [args] if isinstance(args, Node) else list(args)
     return GeneratedFunction(source, name, backend, [a.params[0] for a in arg_list])
+
+
+INSTALL = {"torch": 'pip install torch==2.13.0 (or pip install -e ".[torch]")',
+           "jax": 'pip install jax jaxlib (or pip install -e ".[jax]")'}
+
+
+def _require(backend: str) -> None:
+    """The optional backend a compiled function runs on must be importable."""
+    if backend not in INSTALL:
+        return
+    try:
+        importlib.import_module(backend)
+    except ImportError:
+        raise ToolError(f"lambdify(backend={backend!r}) runs the code with {backend}, which is "
+                        f"not installed: {INSTALL[backend]}; codegen(..., backend={backend!r}) "
+                        "gives the source without it") from None

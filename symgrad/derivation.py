@@ -641,11 +641,9 @@ class Derivation:
         if not isinstance(dpi, int) or isinstance(dpi, bool) or not 10 <= dpi <= 2400:
             raise SymgradError(f"dpi must be an integer from 10 to 2400, got {dpi!r}")
         if suffix == ".tex":
-            path.write_text(self.latex(document=True))
-            return path
+            return _write(path, self.latex(document=True))
         if suffix == ".md":
-            path.write_text(self.markdown())
-            return path
+            return _write(path, self.markdown())
         if suffix not in (".pdf", ".png"):
             raise SymgradError(f"cannot save a derivation as {path.name!r}: use .pdf, .png, "
                                ".tex or .md")
@@ -653,14 +651,13 @@ class Derivation:
         with tempfile.TemporaryDirectory(prefix="symgrad-") as tmp:
             pdf = compile_latex(tex, Path(tmp))
             if suffix == ".pdf":
-                shutil.copyfile(pdf, path)
+                return _write(path, pdf.read_bytes())
             else:
                 _require("pdftoppm", "poppler-utils")
                 stem = Path(tmp) / "page"
                 _run(["pdftoppm", "-png", "-r", str(int(dpi)), "-singlefile", str(pdf),
                       str(stem)], Path(tmp), "pdftoppm")
-                shutil.copyfile(stem.with_suffix(".png"), path)
-        return path
+                return _write(path, stem.with_suffix(".png").read_bytes())
 
     # ---- numbers ----------------------------------------------------------------------------
     def verify(self, seed: int = 0, sizes: dict | None = None) -> VerifyReport:
@@ -1100,6 +1097,15 @@ def pdf_pages(pdf: Path) -> int:
 
 
 # ---- the public entry point ---------------------------------------------------------------------
+def _write(path: Path, data: str | bytes) -> Path:
+    try:
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+    except OSError as exc:
+        raise SymgradError(f"cannot write {str(path)!r}: {exc.strerror}; pass a path in an "
+                           "existing, writable directory") from None
+    return path
+
+
 def derive(y: Node | float, wrt: Node | Sequence[Node] | None = None,
            options: DerivationOptions | None = None, order: int = 1, **kw) -> Derivation:
     """A step-by-step derivation of the gradients of y w.r.t. wrt (default: every variable).

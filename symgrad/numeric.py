@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
 
-from .errors import EvaluationError, SymgradError
+from .errors import EvaluationError, SizeError, SymgradError
 from .node import Node, describe, topo
 from .ops import core
+from .shapes import as_size
 
 
 def variables(exprs) -> list[Node]:
@@ -35,7 +39,7 @@ def bind(exprs, env: dict, sizes: dict | None = None) -> tuple[dict[Node, np.nda
     vs = [n for n in order if n.op is core.VAR]
     by_name = {k: v for k, v in env.items() if isinstance(k, str)}
     bound: dict = {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str)
-                   else k: int(v) for k, v in (sizes or {}).items()}
+                   else k: _concrete(k, v) for k, v in (sizes or {}).items()}
     values: dict[Node, np.ndarray] = {}
     missing = []
     for v in vs:
@@ -78,7 +82,48 @@ def bind(exprs, env: dict, sizes: dict | None = None) -> tuple[dict[Node, np.nda
             raise EvaluationError(
                 f"{v.params[0]} should have shape {want} for the sizes bound, got {arr.shape}"
             )
+    check_memory(order, bound)
     return values, bound
+
+
+def _concrete(name, v) -> int:
+    size = as_size(v) if not isinstance(v, float) or not v.is_integer() else as_size(int(v))
+    if not isinstance(size, int):
+        raise SizeError(f"sizes={{{str(name)!r}: {v!r}}}: a size to evaluate at must be a "
+                        "positive integer")
+    return size
+
+
+def _memory() -> int:
+    """This machine's physical memory in bytes (16 GiB when the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 16 * 2**30
+
+
+def check_memory(nodes, sizes: dict) -> None:
+    """Refuse, before anything is allocated, sizes at which an array of `nodes` (variables
+    and intermediates, float64) would take more than half of this machine's memory."""
+    limit, seen, bound = _memory() // 2, set(), tuple(sorted(sizes.items(), key=str))
+    for n in topo(nodes):
+        if n.shape in seen:
+            continue
+        seen.add(n.shape)
+        entries = _entries(n.shape, bound)
+        if entries * 8 > limit:
+            raise SizeError(
+                f"{describe(n)} at {', '.join(f'{k}={v}' for k, v in bound)} is an array of "
+                f"{entries:.3g} entries ({entries * 8 / 2**30:.3g} GiB), more than this "
+                f"machine can hold ({limit / 2**30:.3g} GiB of {_memory() / 2**30:.3g}); "
+                "evaluate at smaller sizes")
+
+
+@functools.lru_cache(maxsize=4096)
+def _entries(shape: tuple, bound: tuple) -> int:
+    sizes = dict(bound)
+    return math.prod(int(sympy.sympify(d).subs(sizes)) if isinstance(d, sympy.Expr) else d
+                     for d in shape)
 
 
 def evaluate(expr, env: dict, sizes: dict | None = None):
@@ -95,6 +140,9 @@ def evaluate(expr, env: dict, sizes: dict | None = None):
                 vals[n] = np.asarray(n.op.numpy(n, [vals[a] for a in n.args], bound), float)
             except np.linalg.LinAlgError as exc:
                 raise EvaluationError(f"{n.op.name} failed on {describe(n)}: {exc}") from None
+            except MemoryError:
+                raise SizeError(f"out of memory evaluating {describe(n)} at sizes "
+                                f"{bound}; evaluate at smaller sizes") from None
     out = [vals[e] for e in exprs]
     return out if many else out[0]
 
@@ -198,6 +246,10 @@ def gradcheck(y, wrt, env: dict | None = None, sizes: dict | None = None, seed: 
     """
     from .grad import grad
 
+    for what, v in (("eps", eps), ("tol", tol)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
+            raise EvaluationError(f"{what} must be a positive number (e.g. {what}="
+                                  f"{1e-6 if what == 'eps' else 1e-5}), got {v!r}")
     y = core.as_node(y)
     xs = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     rng = np.random.default_rng(seed)
@@ -209,6 +261,10 @@ def gradcheck(y, wrt, env: dict | None = None, sizes: dict | None = None, seed: 
             _, sizes = bind([v for v in variables(y) if v in env or v.params[0] in env],
                             env)
         sizes.update({k: v for k, v in random_sizes(roots, rng).items() if k not in sizes})
+    else:
+        sizes = {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str) else k:
+                 _concrete(k, v) for k, v in sizes.items()}
+    check_memory(roots, sizes)
     full: dict = dict(env or {})
     for domain in ("any", "positive"):
         sampled = random_env(roots, sizes, rng, domain)
