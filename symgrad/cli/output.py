@@ -71,15 +71,23 @@ def render_derived(d: Derived, fmt: str) -> str:
     if fmt == "json":
         return compact_json(derived_dict(d))
     if d.code is not None and fmt != "markdown":
-        return d.code
-    if d.steps is not None:
-        s = d.steps
-        if fmt == "text":
-            return str(s) + "\n"
-        if fmt == "markdown":
-            md = getattr(s, "markdown", None)
-            return (md() if md else f"$$\n{s.latex()}\n$$") + "\n"
-        return s.latex() + "\n"
+        return d.code  # on its own, ready to be redirected to a file
+    body = _steps(d.steps, fmt) if d.steps is not None else _rows(d, fmt)
+    if d.code is not None:
+        body += f"```python\n{d.code.rstrip()}\n```\n"
+    return body
+
+
+def _steps(s, fmt: str) -> str:
+    if fmt == "text":
+        return str(s) + "\n"
+    if fmt == "markdown":
+        md = getattr(s, "markdown", None)
+        return (md() if md else f"$$\n{s.latex()}\n$$") + "\n"
+    return s.latex() + "\n"
+
+
+def _rows(d: Derived, fmt: str) -> str:
     out = []
     for r in d.rows:
         if fmt == "text":
@@ -96,8 +104,6 @@ def render_derived(d: Derived, fmt: str) -> str:
             out.append(f"where ${_latex_name(name)} = {latex(body)}$\n\n")
         else:
             out.append(rf"\text{{where }} {_latex_name(name)} = {latex(body)}" + "\n")
-    if d.code is not None:
-        out.append(f"```python\n{d.code.rstrip()}\n```\n")
     return "".join(out)
 
 
