@@ -145,7 +145,8 @@ TRACE = [r"\operatorname{tr}(A S)", "--wrt", "S", "--format", "text"]
 
 @pytest.mark.parametrize("decl", [["--shapes", "A: n×n, S: n×n", "--symmetric", "S"],
                                   ["--shapes", "A: n×n", "--symmetric", "S=n"],
-                                  ["--shapes", "A: n×n, S: n×n symmetric"]])
+                                  ["--shapes", "A: n×n, S: n×n symmetric"],
+                                  ["--shapes", "A: n×n, S: n×n symmetric", "--symmetric", "S"]])
 def test_symmetric(decl, capsys):
     code, out, err = run(["derive", *TRACE, *decl], capsys)
     assert code == 0 and out == "∂L/∂S = (1/2) (A + Aᵀ)\n"  # sym(Aᵀ): S stays symmetric
@@ -157,6 +158,7 @@ def test_symmetric(decl, capsys):
     (["--shapes", "A: n×n", "--symmetric", "S"], "declare the shape of S"),
     (["--shapes", "A: n×n, S: n×m", "--symmetric", "S"], "square"),
     (["--shapes", "A: n×n, S: n×n", "--labels", "S=01"], "NAME=pm1"),
+    (["--shapes", "A: n×n, S: n×n pm1", "--symmetric", "S"], "both symmetric and a label"),
 ])
 def test_structure_flags_refuse_what_they_cannot_declare(argv, match, capsys):
     code, out, err = run(["derive", *TRACE, *argv], capsys)

@@ -133,13 +133,14 @@ def _shapes(args) -> dict:
     for item in args.symmetric:
         name, sep, size = (s.strip() for s in item.partition("="))
         spec = f"{size}×{size}" if size else _declared(out, name, "--symmetric", f"{name}=n")
-        out[name] = f"{spec} symmetric"
+        out[name] = spec if spec.rstrip().endswith("symmetric") else f"{spec} symmetric"
     for item in args.labels:
         name, sep, kind = (s.strip() for s in item.partition("="))
         if kind not in core.LABELS:
             raise SymgradError(f"--labels {item!r}: write NAME=pm1 (labels in {{-1, +1}}); "
                                f"known kinds: {', '.join(sorted(core.LABELS))}")
-        out[name] = f"{_declared(out, name, '--labels', None)} {kind}"
+        spec = _declared(out, name, "--labels", None)
+        out[name] = spec if spec.rstrip().endswith(kind) else f"{spec} {kind}"
     return out
 
 
@@ -160,8 +161,10 @@ def _derive(args) -> str:
     xs = [find_variable(w.strip(), y, res.decls) for w in args.wrt]
     kind = "hessian" if args.hessian else "jacobian" if args.jacobian else "gradient"
     scalar = y.ndim == 0
-    of = res.label if res.label and (kind == "jacobian" or scalar) else (
-        "f" if kind == "jacobian" else "L")
+    if kind == "jacobian":  # the function differentiated: its name, else L or f
+        of = res.label or ("L" if scalar else "f")
+    else:  # the loss: a scalar's own name, else L (a non-scalar is back-propagated from L)
+        of = res.label if scalar and res.label else "L"
     if kind == "gradient":
         rows = [Row(x, g, *lhs(kind, of, x)) for x, g in zip(xs, grad(y, xs))]
     elif kind == "jacobian":

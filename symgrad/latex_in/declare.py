@@ -101,7 +101,7 @@ def parse_shape(spec, known: Mapping[str, sympy.Symbol] | None = None) -> tuple:
 
 
 # Declared structure after a shape: "S: n×n symmetric", "y: n pm1" (entries ±1).
-_STRUCTURE = re.compile(r"[\s,]*\b(symmetric|pm1)\s*$")
+_STRUCTURE = re.compile(r"(?:[\s,]*\b(?:symmetric|pm1))+\s*$")
 
 _ENTRY_HEAD = re.compile(
     r"(?:^|[,;\n]|\\quad)\s*(\\?[A-Za-z][A-Za-z0-9_{}\\]*)\s*(?::|=|\\in|∈)\s*")
@@ -137,20 +137,21 @@ class Declarations:
 
     def declare(self, name: str, shape, kind: str = "var") -> Node:
         name = _clean_name(name)
-        structure = None
+        structure: set[str] = set()
         if isinstance(shape, str) and kind == "var":
             m = _STRUCTURE.search(shape)
             if m:
-                shape, structure = shape[:m.start()], m.group(1)
+                shape, structure = shape[:m.start()], set(m.group(0).replace(",", " ").split())
         shp = parse_shape(shape, self.sizes)
         self.add_sizes(shp)
-        if structure == "symmetric":
+        labels = "pm1" if "pm1" in structure else None
+        if "symmetric" in structure:
             if len(shp) != 2:
                 raise SizeError(f"a symmetric {name} must be a square matrix: write "
                                 f"'{name}: n×n symmetric'")
-            v = core.matrix(name, *shp, symmetric=True)
+            v = core.matrix(name, *shp, symmetric=True, labels=labels)
         else:
-            v = core.variable(name, *shp, kind=core.LABELS[structure] if structure else kind)
+            v = core.variable(name, *shp, kind=core.LABELS[labels] if labels else kind)
         k = key_of(name[4:] if kind == "upstream" else name)
         table = self.vars if kind == "var" else self.upstreams
         old = table.get(k)
