@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..check import Verdict
-from ..node import Node, topo
-from ..numeric import variables
-from ..ops import core
-from ..printing import _latex_name, _unicode_name, latex, unicode
+from .check import Verdict
+from .node import Node, topo
+from .numeric import variables
+from .ops import core
+from .printing import _latex_name, _unicode_name, latex, unicode
 
 LAYOUTS = {
     "gradient": "denominator (each gradient has the shape of its variable)",

@@ -13,19 +13,19 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from .. import __version__
-from ..check import check, find_variable
-from ..codegen import codegen
-from ..derivation import derive
-from ..errors import SymgradError
-from ..grad import grad
-from ..jacobian import hessian, jacobian
-from ..latex_in.declare import key_of, parse_shapes_text
-from ..latex_in.parser import parse_document
-from ..numeric import variables
-from ..ops import core
-from ..ops.kron import vec
-from .output import Derived, Row, lhs, named_intermediates, render_derived, render_verdict
+from . import __version__
+from .check import check, find_variable
+from .cli_output import Derived, Row, lhs, named_intermediates, render_derived, render_verdict
+from .codegen import codegen
+from .derivation import derive
+from .errors import SymgradError
+from .grad import grad
+from .jacobian import hessian, jacobian
+from .latex_in.declare import key_of, parse_shapes_text
+from .latex_in.parser import parse_document
+from .numeric import variables
+from .ops import core
+from .ops.kron import vec
 
 EPILOG = r"""
 examples:
