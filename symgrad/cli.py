@@ -34,8 +34,8 @@ examples:
   symgrad derive 'x^\top S x' --shapes 'x: n, S: n×n symmetric' --wrt S
   symgrad derive 'A = \operatorname{softmax}_{\mathrm{row}}(Q K^\top), \; O = A V' \
       --shapes 'Q: n×d, K: n×d, V: n×d' --wrt V
-  symgrad derive '\log(1 + \exp(-y \odot (X w)))' --shapes 'X: N×d, w: d, y: N' \
-      --labels y=pm1 --wrt w --hessian
+  symgrad derive '\mathbf{1}^\top \log(1 + \exp(-y \odot (X w)))' --labels y=pm1 \
+      --shapes 'X: N×d, w: d, y: N' --wrt w --hessian
   symgrad derive 'W x' --shapes 'W: m×n, x: n' --wrt x --jacobian
   symgrad derive 'f = W X + b' --shapes 'W: n×m, X: m×k, b: n×1' --wrt W --wrt b --code torch
   symgrad check 'f = W X + b' --wrt b --claim '\frac{\partial L}{\partial f} \mathbf{1}_k' \

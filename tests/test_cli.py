@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import pathlib
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -310,3 +311,36 @@ def test_json_derive_keys_do_not_depend_on_flags(capsys):
         assert code == 0 and (data["steps"] is None) == ("--steps" not in extra)
         assert (data["code"] is None) == ("--code" not in extra)
     assert len(keys) == 1
+
+
+def _commands(text: str) -> list[str]:
+    """The command lines of a shell snippet, continuations joined, comments dropped."""
+    lines = [ln.split("  #")[0].strip() for ln in text.replace("\\\n", " ").splitlines()]
+    return [ln for ln in lines if ln]
+
+
+README = pathlib.Path(__file__).parent.parent / "README.md"
+
+
+@pytest.mark.parametrize("where", ["help", "README"])
+def test_documented_examples_run(where, capsys, monkeypatch):
+    if where == "help":
+        from symgrad.cli import EPILOG
+
+        text = EPILOG.split("examples:")[1].split("\n\n")[0]
+    else:
+        section = README.read_text().split("## Command line")[1]
+        text = section.split("```bash\n")[1].split("```")[0]
+    lines = _commands(text)
+    assert len(lines) >= 9
+    for line in lines:
+        stdin = None
+        if "|" in line:  # echo 'LATEX' | symgrad ...
+            echo, line = line.split("|", 1)
+            stdin = shlex.split(echo)[1]
+        argv = shlex.split(line)
+        assert argv[0] == "symgrad"
+        if argv[1:] == ["--version"]:  # exits, see test_version
+            continue
+        code, out, err = run(argv[1:], capsys, stdin=stdin, monkeypatch=monkeypatch)
+        assert code in (0, 1) and out and "error" not in err, (line, err)
