@@ -218,8 +218,15 @@ def check(claim, y, wrt=None, shapes: ShapesArg = None, *, seed: int = 0, bindin
     The claim is evaluated against symgrad's gradient at `bindings` random bindings of the
     sizes (distinct sizes) times `samples` random inputs, in float64.
     """
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+               for v in (seed, bindings, samples)):
+        raise SymgradError(f"seed, bindings and samples are integers, got {seed!r}, "
+                           f"{bindings!r}, {samples!r}")
     if bindings < 2 or samples < 1:
         raise SymgradError("check() needs at least 2 size bindings and 1 sample each")
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 < rtol < 1:
+        raise SymgradError(f"rtol is a relative tolerance between 0 and 1 (e.g. 1e-7), got "
+                           f"{rtol!r}")
     y_node, decls = _objective(y, shapes)
     label = y_node.params[0] if y_node.op is core.NAME else "f"
     upstream = core.upstream_of(y_node, label) if y_node.ndim else None

@@ -636,6 +636,9 @@ class Derivation:
     # ---- files ------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, dpi: int = 200) -> Path:
         """Write .tex, .pdf (pdflatex) or .png (pdflatex + pdftoppm); returns the path."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise SymgradError(f"save() takes a file path such as 'derivation.pdf' (.tex, .md, "
+                               f".pdf or .png), not {type(path).__name__}")
         path = Path(path)
         suffix = path.suffix.lower()
         if not isinstance(dpi, int) or isinstance(dpi, bool) or not 10 <= dpi <= 2400:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +36,10 @@ def free_sizes(nodes) -> set[sympy.Symbol]:
 
 def bind(exprs, env: dict, sizes: dict | None = None) -> tuple[dict[Node, np.ndarray], dict]:
     """Match env (keys: variables or names) to the variables; bind sizes from array shapes."""
+    env = {} if env is None else env
+    if not isinstance(env, Mapping):
+        raise EvaluationError(f"env must map variables (or their names) to arrays, e.g. "
+                              f"{{\"x\": [1.0, 2.0]}}, not {type(env).__name__}")
     order = topo(exprs)
     vs = [n for n in order if n.op is core.VAR]
     by_name = {k: v for k, v in env.items() if isinstance(k, str)}
@@ -250,6 +255,11 @@ def gradcheck(y, wrt, env: dict | None = None, sizes: dict | None = None, seed: 
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
             raise EvaluationError(f"{what} must be a positive number (e.g. {what}="
                                   f"{1e-6 if what == 'eps' else 1e-5}), got {v!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise EvaluationError(f"seed must be an integer, got {seed!r}")
+    if env is not None and not isinstance(env, Mapping):
+        raise EvaluationError(f"env must map variables (or their names) to arrays, not "
+                              f"{type(env).__name__}")
     y = core.as_node(y)
     xs = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     rng = np.random.default_rng(seed)

@@ -344,3 +344,12 @@ def test_documented_examples_run(where, capsys, monkeypatch):
             continue
         code, out, err = run(argv[1:], capsys, stdin=stdin, monkeypatch=monkeypatch)
         assert code in (0, 1) and out and "error" not in err, (line, err)
+
+
+def test_check_with_intermediate_definitions(capsys):
+    right = ["check", *ATTENTION, "--wrt", "V", "--claim", r"A^\top \frac{\partial L}{\partial O}",
+             "--format", "text"]
+    code, out, _ = run(right, capsys)
+    assert code == 0 and out.startswith("right: the claim equals the gradient Aᵀ ∂L/∂O")
+    code, out, _ = run([*right[:-3], r"A \frac{\partial L}{\partial O}"], capsys)
+    assert code == 1 and out.startswith("wrong")

@@ -169,3 +169,19 @@ def test_sizes_too_large_are_refused_before_allocating():
     with pytest.raises(sg.SizeError):
         sg.evaluate(sg.ones(n), {}, sizes={"n": 2.5})
     assert sg.evaluate(sg.ones(n), {}, sizes={"n": 3.0}).shape == (3,)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda y, x: sg.evaluate(y, [1.0, 2.0]), "env must map variables"),
+    (lambda y, x: sg.evaluate(y, None), "no value given for x"),
+    (lambda y, x: sg.gradcheck(y, x, env=[1.0]), "env must map variables"),
+    (lambda y, x: sg.gradcheck(y, x, seed="a"), "seed must be an integer"),
+    (lambda y, x: sg.check("2 x", y, x, seed="a"), "integers"),
+    (lambda y, x: sg.check("2 x", y, x, bindings="3"), "integers"),
+    (lambda y, x: sg.check("2 x", y, x, rtol=0), "relative tolerance"),
+    (lambda y, x: sg.derive(y, x).save(None), "file path"),
+])
+def test_argument_types_at_the_edge(call, match):
+    x = sg.vector("x", n)
+    with pytest.raises(sg.SymgradError, match=match):
+        call(x @ x, x)
