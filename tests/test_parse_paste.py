@@ -27,8 +27,9 @@ def test_delimiters_keep_error_columns():
     with pytest.raises(sg.UnknownSymbolError) as info:
         sg.parse(r"$x^\top A q$", QUAD)
     assert info.value.column == 11 and info.value.names == ("q",)
-    with pytest.raises(sg.LatexSyntaxError):  # two formulas are not one
-        sg.parse(r"$x^\top A x$ + $x$", QUAD)
+    for two in [r"$x^\top A x$ + $x$", r"\[ x^\top A x \] \[ x \]", r"\( x \) + \( x \)"]:
+        with pytest.raises(sg.LatexSyntaxError):  # two formulas are not one
+            sg.parse(two, QUAD)
 
 
 def test_claims_with_delimiters_are_checked():

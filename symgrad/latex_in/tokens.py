@@ -477,7 +477,7 @@ def blank_math_delimiters(text: str) -> str:
     for _ in range(3):  # $\begin{equation}...\end{equation}$, at most a few layers
         for pat in _WRAPPERS:
             m = pat.fullmatch(out)
-            if m and "$" not in m.group(2).replace(r"\$", ""):
+            if m and m.group(1) not in m.group(2) and m.group(3) not in m.group(2):  # one pair
                 a, b = m.span(1), m.span(3)
                 out = out[:a[0]] + " " * (a[1] - a[0]) + out[a[1]:b[0]] + " " * (b[1] - b[0]) \
                     + out[b[1]:]
