@@ -235,7 +235,7 @@ def figure_hessians(sizes: dict, rounds: int) -> dict:
     jax = _jax()
 
     # x^T A x: the Hessian is A + A^T.
-    n_ = sg.dims("n")[0]
+    n_ = sg.dims("n")
     x, A = sg.vector("x", n_), sg.matrix("A", n_, n_)
     H = sg.hessian(x @ A @ x, x)
     n = sizes["quad_n"]

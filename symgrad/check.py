@@ -122,7 +122,7 @@ class Verdict:
     def to_dict(self) -> dict:
         return {"ok": self.ok, "summary": self.summary, "diagnosis": self.diagnosis,
                 "diagnoses": self.diagnoses, "claim": latex(self.claim),
-                "gradient": latex(self.gradient), "wrt": self.wrt.params[0],
+                "gradient": latex(self.gradient), "wrt": self.wrt.params.name,
                 "samples": self.samples, "bindings": self.bindings, "symbolic": self.symbolic,
                 "counterexample": self.counterexample.to_dict() if self.counterexample else None}
 
@@ -153,13 +153,13 @@ def find_variable(wrt, y: Node, d: Declarations) -> Node:
         raise DifferentiationError(f"wrt must be a variable or its name, not {wrt!r}")
     k = key_of(wrt.strip().lstrip("\\"))
     for v in variables(y):
-        if key_of(v.params[0]) == k and v.params[2] != "upstream":
+        if key_of(v.params.name) == k and not core.is_upstream(v):
             return v
     if k in d.vars:
         return d.vars[k]
     raise DifferentiationError(
         f"{wrt} is not a variable of the objective; its variables are "
-        f"{', '.join(sorted(v.params[0] for v in variables(y) if v.params[2] != 'upstream'))}")
+        f"{', '.join(sorted(v.params.name for v in variables(y) if not core.is_upstream(v)))}")
 
 
 class _AnyUpstream(dict):
@@ -236,8 +236,15 @@ def check(claim, y, wrt=None, shapes: ShapesArg = None, *, seed: int = 0, bindin
     The claim is evaluated against symgrad's gradient at `bindings` random bindings of the
     sizes (distinct sizes) times `samples` random inputs, in float64.
     """
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+               for v in (seed, bindings, samples)):
+        raise SymgradError(f"seed, bindings and samples are integers, got {seed!r}, "
+                           f"{bindings!r}, {samples!r}")
     if bindings < 2 or samples < 1:
         raise SymgradError("check() needs at least 2 size bindings and 1 sample each")
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 < rtol < 1:
+        raise SymgradError(f"rtol is a relative tolerance between 0 and 1 (e.g. 1e-7), got "
+                           f"{rtol!r}")
     y_node, decls = _objective(y, shapes)
     label = y_node.params[0] if y_node.op is core.NAME else "f"
     upstream = core.upstream_of(y_node, label) if y_node.ndim else None
@@ -327,7 +334,7 @@ def _sample(roots, y, claim, truth, sizes, rng) -> _Sample:
 
 def _counterexample(s: _Sample) -> Counterexample:
     c, t = s.claimed, s.true
-    inputs = {v.params[0]: np.asarray(a) for v, a in s.env.items()}
+    inputs = {v.params.name: np.asarray(a) for v, a in s.env.items()}
     sizes = {str(k): int(v) for k, v in s.sizes.items()}
     if c.shape != t.shape:
         return Counterexample(sizes, inputs, c, t, float("inf"), None)
@@ -404,7 +411,7 @@ def _symmetric_only(claim, truth, y, x, upstream, drawn, rng, rtol) -> str | Non
     """Right when some square matrices are symmetric: try again with them symmetrized,
     one at a time first (the smallest explanation), then all together."""
     squares = [v for v in variables([y, claim]) if v.ndim == 2 and v.shape[0] == v.shape[1]
-               and v.params[2] != "upstream"]
+               and not core.is_upstream(v)]
     if not squares or claim.shape != truth.shape:
         return None
     groups = [[v] for v in squares] + ([squares] if len(squares) > 1 else [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 import sympy
 
@@ -20,7 +21,7 @@ def _check_wrt(x) -> Node:
             f"can only differentiate with respect to a variable (sg.matrix/vector/scalar), "
             f"not {what}"
         )
-    if x.params[2] == "upstream":
+    if core.is_upstream(x):
         raise DifferentiationError(f"{x} is an upstream gradient, not a variable of the expression")
     return x
 
@@ -72,6 +73,13 @@ def backprop(y: Node, seed: Node, wrt: Sequence[Node]) -> list[Node]:
     return [grads.get(x, core.zeros(*x.shape)) for x in wrt]
 
 
+Scalar = Node | float | int
+
+
+@overload
+def vjp(y: Scalar, x: Node, upstream: Scalar, simplify: bool = True) -> Node: ...
+@overload
+def vjp(y: Scalar, x: Sequence[Node], upstream: Scalar, simplify: bool = True) -> list[Node]: ...
 def vjp(y, x, upstream, simplify: bool = True):
     """The vector-Jacobian product: d<upstream, y>/dx for each x (a list when x is a list)."""
     y = core.as_node(y)
@@ -93,6 +101,11 @@ def vjp(y, x, upstream, simplify: bool = True):
     return out if many else out[0]
 
 
+@overload
+def grad(y: Scalar, x: Node, upstream: Scalar | None = None, simplify: bool = True) -> Node: ...
+@overload
+def grad(y: Scalar, x: Sequence[Node], upstream: Scalar | None = None,
+         simplify: bool = True) -> list[Node]: ...
 def grad(y, x, upstream=None, simplify: bool = True):
     """Gradient of y w.r.t. x (the shape of x). A non-scalar y is back-propagated against a
     symbolic upstream gradient dL/dy (or the `upstream` given): the VJP of y."""

@@ -234,7 +234,7 @@ class _Reader:
         for v in variables:
             if not isinstance(v, Node) or v.op is not core.VAR:
                 raise UnsupportedError(f"from_sympy: variables= takes symgrad variables, got {v!r}")
-            self.vars[v.params[0]] = v
+            self.vars[v.params.name] = v
         self.dims = self._dims(e)
         self.memo: dict = {}
 
@@ -264,7 +264,7 @@ class _Reader:
         name, shp = m.name, self.shape(m)
         v = self.vars.get(name)
         if v is None:
-            kind = "upstream" if name.startswith("dL/d") else "var"
+            kind = core.Kind.UPSTREAM if name.startswith(core.UPSTREAM_PREFIX) else core.Kind.VAR
             return core.variable(name, *shp, kind=kind)
         if v.shape == shp:
             return v

@@ -172,7 +172,7 @@ def _wrt(x) -> tuple[Node, bool]:
     """(variable, taken in vec form)."""
     if isinstance(x, Node) and x.op is kr.VEC and x.args[0].op is core.VAR:
         return x.args[0], True
-    if not isinstance(x, Node) or x.op is not core.VAR or x.params[2] == "upstream":
+    if not isinstance(x, Node) or x.op is not core.VAR or core.is_upstream(x):
         what = describe(x) if isinstance(x, Node) else repr(x)
         raise DifferentiationError(
             f"a Jacobian is taken with respect to a variable or the vec of a matrix variable "
@@ -184,7 +184,7 @@ def _wrt(x) -> tuple[Node, bool]:
 def _fresh(like: Node, exprs: list[Node], stem: str = "u") -> Node:
     """A variable of like's shape whose name no variable of `exprs` uses (nodes are interned by
     name: a clash would silently identify the two)."""
-    taken = {v.params[0] for v in variables(exprs)}
+    taken = {v.params.name for v in variables(exprs)}
     name, k = stem, 0
     while name in taken:
         name, k = f"{stem}_{k}", k + 1
@@ -244,7 +244,7 @@ def hessian(L: Node | float, x: Node, simplify: bool = True) -> Node:
     if var.ndim == 2 and not is_vec:
         raise UnsupportedError(
             f"the Hessian w.r.t. the matrix {describe(var)} has 4 axes and symgrad writes at "
-            f"most 2; take it w.r.t. sg.vec({var.params[0]}) (the Magnus–Neudecker form)")
+            f"most 2; take it w.r.t. sg.vec({var.params.name}) (the Magnus–Neudecker form)")
     Ls = _simplify(L) if simplify else L
     g = vjp(Ls, var, core.number(1), simplify=simplify)  # derivatives say the names given
     if var.ndim == 0:

@@ -58,10 +58,10 @@ def _linear_in(n: Node, j: int) -> bool:
     a = n.args[j]
     # A fresh leaf in slot j: x may also occur inside the other arguments (xᵀA x).
     args = list(n.args)
-    args[j] = core.variable("p(jvp)", *a.shape, kind="symbol")
+    args[j] = core.variable("p(jvp)", *a.shape, kind=core.Kind.SYMBOL)
     m = Node(n.op, tuple(args), n.params)
     needs = tuple(i == j for i in range(len(n.args)))
-    u = core.variable("u(jvp)", *n.shape, kind="symbol")
+    u = core.variable("u(jvp)", *n.shape, kind=core.Kind.SYMBOL)
     ct = m.op.vjp(m, u, needs)[j]
     if ct is None or depends(ct, {args[j], m}):
         return False
@@ -95,7 +95,7 @@ def _local_jvp(n: Node, j: int, t: Node) -> Node:
     if n.ndim == 0:  # a scalar: d(log det X) = <X^{-T}, dX> = tr(X^{-1} dX)
         g = shape.sum_to(n.op.vjp(n, core.number(1), needs)[j], a.shape)
         return _simplify(inner(t, _simplify(g), tidy=True))
-    u = core.variable("u(jvp)", *n.shape, kind="symbol")
+    u = core.variable("u(jvp)", *n.shape, kind=core.Kind.SYMBOL)
     g = shape.sum_to(n.op.vjp(n, u, needs)[j], a.shape)
     (out,) = backprop(reduce.sum_(arith.mul(t, g)), core.number(1), [u])
     return _simplify(out)

@@ -83,7 +83,7 @@ class Node:
     @property
     def sort_key(self) -> tuple:
         """Simplest first, then by variable name, then structurally: deterministic order."""
-        return (self.size, self.params[0] if self.op.name == "var" else "", self.digest)
+        return (self.size, self.params.name if self.op.name == "var" else "", self.digest)
 
     # ---- NumPy-style operators and printing: installed from above ----------------------
     # The op families and the printer import this module, so they install the operators

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import overload
 
 import sympy
 
@@ -244,6 +246,10 @@ class Printer:
         return b + ("∘" if elementwise else "") + e, POSTFIX
 
 
+@overload
+def latex(expr: Node | float | int, style: Style | None = None, **options) -> str: ...
+@overload
+def latex(expr: Sequence[Node], style: Style | None = None, **options) -> list[str]: ...
 def latex(expr, style: Style | None = None, **options):
     """Paper-style LaTeX of an expression (options override fields of the Style); for a list
     of expressions, a list of strings printed with shared work."""

@@ -18,6 +18,10 @@ def as_size(s: object) -> Size:
         raise SizeError(f"size {s!r} is a bool, not a positive integer")
     if s is None:
         raise SizeError("a size is missing (None)")
+    if isinstance(s, (list, tuple, set, dict)) or getattr(s, "ndim", 0):
+        raise SizeError(f"a size is one positive integer or symbolic size, not "
+                        f"{type(s).__name__} {s!r}; pass each size as its own argument, "
+                        f"e.g. sg.matrix(\"A\", 2, 3)")
     if isinstance(s, str):
         if not s.isidentifier():
             raise SizeError(f"size name {s!r} is not a valid identifier")
@@ -26,6 +30,8 @@ def as_size(s: object) -> Size:
         e = sympy.sympify(s)
     except (sympy.SympifyError, TypeError) as exc:
         raise SizeError(f"size {s!r} is not a positive integer or a symbolic size") from exc
+    if not isinstance(e, sympy.Expr):
+        raise SizeError(f"size {s!r} is not a positive integer or a symbolic size")
     if e.is_Integer:
         if int(e) <= 0:
             raise SizeError(f"size {int(e)} is not a positive integer")

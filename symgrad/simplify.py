@@ -9,6 +9,8 @@ scalars out of linear ops.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from typing import overload
 
 from . import algebra
 from .errors import SymgradError
@@ -133,6 +135,10 @@ class _Simplifier:
         return None
 
 
+@overload
+def simplify(expr: Node | float | int) -> Node: ...
+@overload
+def simplify(expr: Sequence[Node]) -> list[Node]: ...
 def simplify(expr):
     """Rewrite `expr` to its simplest form by the rule table (same value, same shape).
 

@@ -3,6 +3,8 @@ domain, central finite differences, and gradcheck (symbolic gradient vs finite d
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,7 +13,7 @@ import sympy
 from .errors import EvaluationError, SymgradError
 from .grad import grad
 from .node import describe, topo
-from .numeric import bind, evaluate, free_sizes, variables
+from .numeric import bind, check_memory, concrete_size, evaluate, free_sizes, variables
 from .ops import core
 
 
@@ -56,7 +58,7 @@ def random_sizes(exprs, rng: np.random.Generator, low: int = 2, high: int = 6) -
 def random_env(exprs, sizes: dict, rng: np.random.Generator, domain: str = "any") -> dict:
     env = {}
     for v in variables(exprs):
-        shape = tuple(int(sympy.sympify(s).subs(sizes)) for s in v.params[1])
+        shape = tuple(int(sympy.sympify(s).subs(sizes)) for s in v.params.shape)
         square = len(shape) == 2 and shape[0] == shape[1] and shape[0] > 1
         env[v] = sample(shape, "posdet" if square else domain, rng)
         if core.is_symmetric(v):  # declared structure holds at every sampled point
@@ -125,6 +127,15 @@ def gradcheck(y, wrt, env: dict | None = None, sizes: dict | None = None, seed: 
     distinct at random unless given; variables not in `env` are sampled (square matrices
     well-conditioned with positive determinant; positive values if y is otherwise NaN).
     """
+    for what, v in (("eps", eps), ("tol", tol)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
+            raise EvaluationError(f"{what} must be a positive number (e.g. {what}="
+                                  f"{1e-6 if what == 'eps' else 1e-5}), got {v!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise EvaluationError(f"seed must be an integer, got {seed!r}")
+    if env is not None and not isinstance(env, Mapping):
+        raise EvaluationError(f"env must map variables (or their names) to arrays, not "
+                              f"{type(env).__name__}")
     y = core.as_node(y)
     xs = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     rng = np.random.default_rng(seed)
@@ -133,9 +144,13 @@ def gradcheck(y, wrt, env: dict | None = None, sizes: dict | None = None, seed: 
     if sizes is None:
         sizes = {}
         if env:
-            _, sizes = bind([v for v in variables(y) if v in env or v.params[0] in env],
+            _, sizes = bind([v for v in variables(y) if v in env or v.params.name in env],
                             env)
         sizes.update({k: v for k, v in random_sizes(roots, rng).items() if k not in sizes})
+    else:
+        sizes = {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str) else k:
+                 concrete_size(k, v) for k, v in sizes.items()}
+    check_memory(roots, sizes)
     full: dict = dict(env or {})
     for domain in ("any", "positive"):
         sampled = random_env(roots, sizes, rng, domain)
@@ -161,6 +176,6 @@ def gradcheck(y, wrt, env: dict | None = None, sizes: dict | None = None, seed: 
         abs_err = float(np.max(np.abs(gsym - num), initial=0.0))
         scale = max(1.0, float(np.max(np.abs(num), initial=0.0)))
         rel = abs_err / scale
-        errors[x.params[0]] = (abs_err, rel)
+        errors[x.params.name] = (abs_err, rel)
         ok &= bool(rel <= tol) and bool(np.all(np.isfinite(gsym)))
     return GradcheckReport(ok, {str(k): v for k, v in sizes.items()}, errors, tol)

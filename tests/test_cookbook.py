@@ -7,7 +7,7 @@ import pytest
 
 import symgrad as sg
 
-n, = sg.dims("n")
+n = sg.dims("n")
 x, a, b = sg.vector("x", n), sg.vector("a", n), sg.vector("b", n)
 A, B, X = sg.matrix("A", n, n), sg.matrix("B", n, n), sg.matrix("X", n, n)
 

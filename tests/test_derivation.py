@@ -130,7 +130,7 @@ OPTION_VARIANTS = {
 
 def hessian_examples() -> dict[str, tuple]:
     """Second-order derivations (derive(..., order=2)): (objective, variable)."""
-    n_, = sg.dims("n")
+    n_ = sg.dims("n")
     x, b = sg.vector("x", n_), sg.vector("b", n_)
     A, X = sg.matrix("A", n_, n_), sg.matrix("X", n_, n_)
     return {

@@ -4,7 +4,7 @@ import pytest
 
 import symgrad as sg
 
-n, = sg.dims("n")
+n = sg.dims("n")
 x, b = sg.vector("x", n), sg.vector("b", n)
 A, X = sg.matrix("A", n, n), sg.matrix("X", n, n)
 

@@ -91,7 +91,7 @@ def test_column_documents_are_two_column():
 
 
 # ---- Hessian derivations: names and differentials ---------------------------------------------
-n, = sg.dims("n")
+n = sg.dims("n")
 w, A, X = sg.vector("w", n), sg.matrix("A", n, n), sg.matrix("X", n, n)
 
 

@@ -1,5 +1,9 @@
 """Bad input raises a symgrad error that says what was wrong and where."""
 
+import re
+import sys
+import time
+
 import numpy as np
 import pytest
 import sympy
@@ -105,3 +109,79 @@ def test_scalar_latex_without_latex2sympy2(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake)
     with pytest.raises(sg.UnsupportedError, match="latex2sympy2"):
         sg.elementwise("g_nolatex", r"\log(1 + e^{x})", W)
+
+
+# ---- Python conventions at the API edge ---------------------------------------------------------
+def test_dims_follows_sympy_symbols():
+    one = sg.dims("n")
+    assert isinstance(one, sympy.Symbol) and one == sympy.Symbol("n", positive=True, integer=True)
+    assert sg.dims("n m") == (n, m) and sg.dims("n,") == (n,)
+    assert sg.dims("n,m") == (n, m)
+    with pytest.raises(sg.SizeError, match="separated by spaces"):
+        sg.dims(" ")
+
+
+@pytest.mark.parametrize("size", [[2, 3], (2, 3), np.array([2, 3]), {"n": 2}])
+def test_a_list_is_not_a_size(size):
+    with pytest.raises(sg.SizeError, match="pass each size as its own argument"):
+        sg.matrix("A", size, 4)
+    assert sg.matrix("A", np.int64(2), 4).shape == (2, 4)  # NumPy integers are sizes
+
+
+@pytest.mark.parametrize("kw", [{"eps": 0}, {"eps": -1e-6}, {"eps": float("nan")},
+                                {"eps": True}, {"eps": "1e-6"}, {"tol": 0}, {"tol": -1.0}])
+def test_gradcheck_steps_and_tolerances_must_be_positive(kw):
+    x = sg.vector("x", n)
+    with pytest.raises(sg.EvaluationError, match="must be a positive number"):
+        sg.gradcheck(x @ x, x, **kw)
+
+
+@pytest.mark.parametrize("backend,package", [("torch", "torch==2.13.0"), ("jax", "jax")])
+def test_lambdify_without_its_backend_says_what_to_install(backend, package, monkeypatch):
+    x = sg.vector("x", n)
+    monkeypatch.setitem(sys.modules, backend, None)  # import torch / jax fails
+    with pytest.raises(sg.ToolError, match=rf"pip install {re.escape(package)}"):
+        sg.lambdify(sg.exp(x), [x], backend=backend)
+    assert f"import {backend}" in sg.codegen(sg.exp(x), [x], backend=backend)  # text: no need
+
+
+def test_save_to_an_unwritable_path(tmp_path):
+    x = sg.vector("x", n)
+    d = sg.derive(x @ x, x)
+    with pytest.raises(sg.SymgradError, match="cannot write .*existing, writable directory"):
+        d.save(tmp_path / "missing" / "d.tex")
+    (tmp_path / "dir.md").mkdir()
+    with pytest.raises(sg.SymgradError, match="cannot write"):
+        d.save(tmp_path / "dir.md")
+    assert d.save(tmp_path / "d.md").read_text().strip()
+
+
+def test_sizes_too_large_are_refused_before_allocating():
+    x = sg.vector("x", n)
+    start = time.perf_counter()
+    with pytest.raises(sg.SizeError, match="entries .* evaluate at smaller sizes"):
+        sg.evaluate(sg.outer(x, x), {"x": np.ones(10**6)})  # 10¹² entries, 8 TB
+    with pytest.raises(sg.SizeError, match="more than this machine can hold"):
+        sg.evaluate(sg.ones(n, n), {}, sizes={"n": 10**8})
+    with pytest.raises(sg.SizeError, match="more than this machine can hold"):
+        sg.gradcheck(sg.sum(sg.outer(x, x)), x, sizes={"n": 10**7})
+    assert time.perf_counter() - start < 5
+    with pytest.raises(sg.SizeError):
+        sg.evaluate(sg.ones(n), {}, sizes={"n": 2.5})
+    assert sg.evaluate(sg.ones(n), {}, sizes={"n": 3.0}).shape == (3,)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda y, x: sg.evaluate(y, [1.0, 2.0]), "env must map variables"),
+    (lambda y, x: sg.evaluate(y, None), "no value given for x"),
+    (lambda y, x: sg.gradcheck(y, x, env=[1.0]), "env must map variables"),
+    (lambda y, x: sg.gradcheck(y, x, seed="a"), "seed must be an integer"),
+    (lambda y, x: sg.check("2 x", y, x, seed="a"), "integers"),
+    (lambda y, x: sg.check("2 x", y, x, bindings="3"), "integers"),
+    (lambda y, x: sg.check("2 x", y, x, rtol=0), "relative tolerance"),
+    (lambda y, x: sg.derive(y, x).save(None), "file path"),
+])
+def test_argument_types_at_the_edge(call, match):
+    x = sg.vector("x", n)
+    with pytest.raises(sg.SymgradError, match=match):
+        call(x @ x, x)

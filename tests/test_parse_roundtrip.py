@@ -37,7 +37,7 @@ def test_parse_of_latex_has_the_value_of_the_expression(e, seed):
 
 def test_simplify_of_a_reshaped_row_quotient():
     """Was a rewrite cycle: pull-scalar against the normal form of c / X broadcast to a row."""
-    n, = sg.dims("n")
+    n = sg.dims("n")
     s, x = sg.scalar("s"), sg.vector("x", n)
     e = sg.reshape(s / (1 + x), (1, n))
     got = sg.simplify(e)

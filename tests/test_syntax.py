@@ -9,8 +9,9 @@ import pytest
 import symgrad as sg
 from symgrad.errors import InputSyntaxError
 from symgrad.node import topo
-from symgrad.numeric import free_sizes, random_env, variables
+from symgrad.numeric import free_sizes, variables
 from symgrad.syntax import detect_syntax, parse_input, read_input
+from symgrad.testing import random_env
 
 SHAPES = "W: n×m, X: m×k, b: n×1, x: n, y: n, A: n×n, B: n×n, s: ()"
 

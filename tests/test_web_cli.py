@@ -11,7 +11,10 @@ from symgrad.cli import main
 
 @pytest.mark.parametrize("missing", ["uvicorn", "starlette"])
 def test_serve_without_the_web_extra(missing, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, missing, None)  # import fails as if not installed
+    # Import fails as if not installed: the package and every submodule an earlier test loaded.
+    for name in [m for m in sys.modules if m == missing or m.startswith(missing + ".")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, missing, None)
     monkeypatch.delitem(sys.modules, "symgrad.web.server", raising=False)
     assert main(["serve", "--port", "8765"]) == 2
     err = capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import linecache
 from collections import Counter
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..display import Source
-from ..errors import SymgradError
+from ..errors import SymgradError, ToolError
 from ..node import Node, topo
 from ..ops import core
 from .backends import BACKENDS
@@ -120,5 +121,22 @@ def lambdify(exprs: Node | Sequence[Node], args: Sequence[Node], backend: str = 
     values, and `f.source` is the generated code.
     """
     source = codegen(exprs, args, backend=backend, name=name, names=names)
+    _require(backend)
     arg_list = [args] if isinstance(args, Node) else list(args)
     return GeneratedFunction(source, name, backend, [a.params[0] for a in arg_list])
+
+
+INSTALL = {"torch": 'pip install torch==2.13.0 (or pip install -e ".[torch]")',
+           "jax": 'pip install jax jaxlib (or pip install -e ".[jax]")'}
+
+
+def _require(backend: str) -> None:
+    """The optional backend a compiled function runs on must be importable."""
+    if backend not in INSTALL:
+        return
+    try:
+        importlib.import_module(backend)
+    except ImportError:
+        raise ToolError(f"lambdify(backend={backend!r}) runs the code with {backend}, which is "
+                        f"not installed: {INSTALL[backend]}; codegen(..., backend={backend!r}) "
+                        "gives the source without it") from None

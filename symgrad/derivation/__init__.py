@@ -63,11 +63,11 @@ def derive(y: Node | float, wrt: Node | Sequence[Node] | None = None,
         seen: set[Node] = set()
         for v in xs:
             if v in seen:
-                raise DifferentiationError(f"{v.params[0]} is listed twice in wrt")
+                raise DifferentiationError(f"{v.params.name} is listed twice in wrt")
             seen.add(v)
     for v in xs:
-        if v.params[2] == "symbol":
-            raise DifferentiationError(f"{v.params[0]} is a symbol of a derivation, "
+        if v.params.kind == core.Kind.SYMBOL:
+            raise DifferentiationError(f"{v.params.name} is a symbol of a derivation, "
                                        "not a variable")
     return Builder(y, xs, opts).build()
 

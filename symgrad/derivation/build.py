@@ -50,7 +50,7 @@ def _sum_words(g: Node) -> tuple[str, Node] | None:
 
 # ---- intermediates ---------------------------------------------------------------------------
 def user_variables(y: Node) -> list[Node]:
-    return [n for n in topo(y) if n.op is core.VAR and n.params[2] not in ("upstream", "symbol")]
+    return [n for n in topo(y) if core.is_user_variable(n)]
 
 
 def _is_const(n: Node) -> bool:
@@ -64,7 +64,7 @@ def _nonlinear(n: Node) -> bool:
         return False
     (j,) = live
     needs = tuple(i == j for i in range(len(n.args)))
-    u = core.variable("u(jvp)", *n.shape, kind="symbol")
+    u = core.variable("u(jvp)", *n.shape, kind=core.Kind.SYMBOL)
     ct = n.op.vjp(n, u, needs)[j]
     return ct is not None and depends(ct, {n.args[j], n})
 
@@ -75,7 +75,7 @@ def _mixes(parent: Node, j: int) -> bool:
     if parent.op.vjp is None:
         return False
     needs = tuple(i == j for i in range(len(parent.args)))
-    u = core.variable("u(jvp)", *parent.shape, kind="symbol")
+    u = core.variable("u(jvp)", *parent.shape, kind=core.Kind.SYMBOL)
     ct = parent.op.vjp(parent, u, needs)[j]
     return ct is not None and any(m.op is core.VAR and m is not u for m in topo(ct))
 
@@ -123,7 +123,8 @@ class Builder:
         self.seed = self.upstream if self.upstream is not None else core.number(1)
 
     # ---- symbols --------------------------------------------------------------------------
-    def symbol(self, key: str, shape_, tex: str, text: str, kind: str = "symbol") -> Node:
+    def symbol(self, key: str, shape_, tex: str, text: str,
+               kind: core.Kind = core.Kind.SYMBOL) -> Node:
         v = core.variable(key, *shape_, kind=kind)
         self.symbols[v] = (tex, text)
         return v
@@ -140,12 +141,12 @@ class Builder:
 
     def differential(self, of: Node, tex: str, text: str) -> Node:
         d = self.opts.differential
-        kind = "symmetric" if core.is_symmetric(of) else "symbol"
+        kind = core.Kind.SYMMETRIC if core.is_symmetric(of) else core.Kind.SYMBOL
         return self.symbol("d(" + tex + ")", of.shape, f"{d}{tex}",
                            f"{unicode_token(d)}{text}", kind=kind)
 
     def grad_label(self, v: Node) -> Node:
-        return core.variable("dL/d" + v.params[0], *v.shape, kind="upstream")
+        return core.variable(core.upstream_name(v.params.name), *v.shape, kind=core.Kind.UPSTREAM)
 
     # ---- top level -------------------------------------------------------------------------
     def build(self) -> Derivation:
@@ -162,7 +163,7 @@ class Builder:
         # ... and checked against plain (unsimplified) backprop
         raw = backprop(self.y, self.seed, self.wrt)
         for v, r in zip(self.wrt, raw):
-            self.checks.append(Check(f"d/d{v.params[0]}: result equals plain backprop",
+            self.checks.append(Check(f"d/d{v.params.name}: result equals plain backprop",
                                       result[v], r))
         self.check_symbols()
         labels = {self.grad_label(v): v for v in self.wrt}
@@ -186,13 +187,13 @@ class Builder:
         for v in user_variables(self.y):
             if self.y.ndim and self.base(v) == out:
                 raise SymgradError(
-                    f"variable {v.params[0]} prints as {out!r}, the name of the expression "
+                    f"variable {v.params.name} prints as {out!r}, the name of the expression "
                     "derived; name the expression otherwise: sg.name('F', expr)")
             if self.base(v) == ones or self.base(v) == self.loss:
                 what, opt = (("ones symbol", "ones") if self.base(v) == ones
                              else ("loss name", "loss"))
                 raise SymgradError(
-                    f"variable {v.params[0]} prints as {self.base(v)!r}, the {what} of this "
+                    f"variable {v.params.name} prints as {self.base(v)!r}, the {what} of this "
                     f"derivation; rename it or pass {opt}=... to derive()"
                 )
 
@@ -204,7 +205,7 @@ class Builder:
             s = self.base(v)
             if s in mine:
                 raise SymgradError(
-                    f"variable {v.params[0]} prints as {s!r}, like a symbol of the derivation "
+                    f"variable {v.params.name} prints as {s!r}, like a symbol of the derivation "
                     "(a differential, a cotangent or a named intermediate); rename it"
                 )
 
@@ -308,7 +309,7 @@ class Builder:
                 auto.setdefault(n, "H" if _nonlinear(n) else "Z")
         if not auto and not named:
             return []
-        taken = {self.base.name(v.params[0]) for v in user_variables(self.y)}
+        taken = {self.base.name(v.params.name) for v in user_variables(self.y)}
         taken |= {self.base.name(n.params[0]) for n in named}
         self.labels: dict[Node, str] = {n: n.params[0] for n in named}
         counters = {"Z": 0, "H": 0}

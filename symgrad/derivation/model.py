@@ -96,14 +96,17 @@ class Derivation:
     # ---- files ------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, dpi: int = 200) -> Path:
         """Write .tex, .pdf (pdflatex) or .png (pdflatex + pdftoppm); returns the path."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise SymgradError(f"save() takes a file path such as 'derivation.pdf' (.tex, .md, "
+                               f".pdf or .png), not {type(path).__name__}")
         path = Path(path)
         suffix = path.suffix.lower()
         if not isinstance(dpi, int) or isinstance(dpi, bool) or not 10 <= dpi <= 2400:
             raise SymgradError(f"dpi must be an integer from 10 to 2400, got {dpi!r}")
         if suffix == ".tex":
-            path.write_text(self.latex(document=True))
+            tex.write_file(path, self.latex(document=True))
         elif suffix == ".md":
-            path.write_text(self.markdown())
+            tex.write_file(path, self.markdown())
         elif suffix == ".pdf":
             tex.write_pdf(render.document(self._compilable()), path)
         elif suffix == ".png":

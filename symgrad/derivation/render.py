@@ -53,7 +53,7 @@ class StepPrinter(Printer):
         else:
             out = super().fmt(n)
         base = n.args[0] if n.op in (shape.T, shape.RESHAPE) else n
-        if base.op is core.VAR and base.params[0].startswith("d("):
+        if base.op is core.VAR and base.params.name.startswith("d("):
             self.diffs.add(out[0])
         self.memo[n] = out
         return out

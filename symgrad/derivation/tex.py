@@ -9,7 +9,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from ..errors import ToolError
+from ..errors import SymgradError, ToolError
 
 # ---- pdflatex ---------------------------------------------------------------------------------
 _INSTALL = {
@@ -87,10 +87,20 @@ def pdf_pages(pdf: Path) -> int:
 
 
 
+def write_file(path: Path, data: str | bytes) -> Path:
+    """Write data to path; an unwritable path is the user's to fix, said in a symgrad error."""
+    try:
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+    except OSError as exc:
+        raise SymgradError(f"cannot write {str(path)!r}: {exc.strerror}; pass a path in an "
+                           "existing, writable directory") from None
+    return path
+
+
 def write_pdf(tex: str, path: Path) -> None:
     """Compile a standalone document into the PDF at path."""
     with tempfile.TemporaryDirectory(prefix="symgrad-") as tmp:
-        shutil.copyfile(compile_latex(tex, Path(tmp)), path)
+        write_file(path, compile_latex(tex, Path(tmp)).read_bytes())
 
 
 def write_png(tex: str, path: Path, dpi: int) -> None:
@@ -101,4 +111,4 @@ def write_png(tex: str, path: Path, dpi: int) -> None:
         stem = Path(tmp) / "page"
         _run(["pdftoppm", "-png", "-r", str(int(dpi)), "-singlefile", str(pdf), str(stem)],
              Path(tmp), "pdftoppm")
-        shutil.copyfile(stem.with_suffix(".png"), path)
+        write_file(path, stem.with_suffix(".png").read_bytes())

@@ -113,7 +113,7 @@ def verify(d: Derivation, seed: int = 0, sizes: dict | None = None) -> VerifyRep
             v = d._labels.get(eq.lhs)
             if v is not None:
                 grads[v] = value
-                compare(f"line {k}: d/d{v.params[0]} equals the result", value,
+                compare(f"line {k}: d/d{v.params.name} equals the result", value,
                         evaluate(d.result[v], env, sizes), 1e-8)
             if step.kind != "gradients":
                 last = value

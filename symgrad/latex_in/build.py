@@ -15,7 +15,6 @@ Paper notation has no 1-D/2-D distinction, NumPy does; the conventions chosen he
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field, replace
 
 from ..errors import (
@@ -26,6 +25,7 @@ from ..errors import (
     SizeError,
     SymgradError,
     UnknownSymbolError,
+    warn,
 )
 from ..node import Node, describe
 from ..op import REGISTRY
@@ -93,6 +93,25 @@ class A:
 
     def __repr__(self) -> str:  # pragma: no cover -- debugging aid
         return f"A({self.kind}, {self.kids!r})"
+
+
+def _nodes(root: A):
+    """The parse-tree nodes below root, but not inside upstream gradients dL/df."""
+    stack = [root]
+    while stack:
+        a = stack.pop()
+        if a.kind == "upstream":
+            continue
+        yield a
+        for k in a.kids:
+            if isinstance(k, A):
+                stack.append(k)
+            elif isinstance(k, list):
+                for x in k:
+                    if isinstance(x, A):
+                        stack.append(x)
+                    elif isinstance(x, tuple):
+                        stack.extend(y for y in x if isinstance(y, A))
 
 
 class _TooDeep(Exception):
@@ -211,8 +230,7 @@ class Builder:
         return exc
 
     def warn(self, message: str, pos: int) -> None:
-        warnings.warn(f"{message} (column {self.col(pos)})", LatexAssumptionWarning,
-                      stacklevel=4)
+        warn(f"{message} (column {self.col(pos)})", LatexAssumptionWarning)
 
     # ---- the document ----------------------------------------------------------------------
     def document(self, stmts: list[Statement]) -> Result:
@@ -222,15 +240,18 @@ class Builder:
         main = [s for s in stmts if s.kind != "decl"]
         if not main:
             raise self.fail(LatexSyntaxError, "no expression, only declarations", 0)
-        first, defs = main[0], main[1:]
-        for s in defs:  # M = \mathbf{1}_N after the expression defines M
+        first, defs = self.result_first(main)
+        for s in defs:
             if s.kind != "eq" or self.plain_name(s.lhs) is None:
                 raise self.fail(
                     LatexSyntaxError,
-                    "several expressions; after the first, only definitions 'M = ...' and "
-                    r"declarations 'W \in \mathbb{R}^{n \times m}' may follow", s.ast.pos)
+                    "several expressions; besides the result, only definitions 'M = ...' and "
+                    r"declarations 'W \in \mathbb{R}^{n \times m}' may be written", s.ast.pos)
             name = self.plain_name(s.lhs)
-            self.d.defs[key_of(name)] = self.expression(s.ast)
+            node = self.expression(s.ast)
+            if main.index(s) < main.index(first) and node.op is not core.VAR:
+                node = api.name(name, node)  # an intermediate: results refer to it by name
+            self.d.defs[key_of(name)] = node
         label = wrt = None
         if first.kind == "eq":
             label = self.plain_name(first.lhs)
@@ -244,6 +265,34 @@ class Builder:
         if label is not None:
             expr = api.name(label, expr)
         return Result(expr, label, wrt, self.d)
+
+    def result_first(self, main: list[Statement]) -> tuple[Statement, list[Statement]]:
+        """The result and the definitions in the order they can be built. The result is the
+        first statement no other one refers to: `f = W X + b 1^T, 1 = ...` (definitions after
+        it abbreviate) or `A = softmax(Q K^T), O = A V` (definitions before it are
+        intermediates, named in the results)."""
+        keys = [key_of(n) if s.kind == "eq" and (n := self.plain_name(s.lhs)) else None
+                for s in main]
+        refs = [{key_of(a.kids[0] + ("_" + a.kids[1].replace(" ", "") if a.kids[1] else ""))
+                 for a in _nodes(s.ast) if a.kind == "name"} for s in main]
+        used = [any(k is not None and k in r for j, r in enumerate(refs) if j != i)
+                for i, k in enumerate(keys)]
+        if not used[0]:
+            return main[0], main[1:]
+        free = [s for s, u in zip(main, used) if not u]
+        if not free:
+            raise self.fail(LatexSyntaxError, "the definitions refer to each other in a "
+                            "circle; which one is the result?", main[0].ast.pos)
+        pending = [i for i, s in enumerate(main) if s is not free[0]]
+        order: list[Statement] = []
+        while pending:  # definitions after those they use
+            ready = [i for i in pending if not any(keys[j] in refs[i] for j in pending if j != i)]
+            if not ready:
+                raise self.fail(LatexSyntaxError, "the definitions refer to each other in a "
+                                "circle", main[pending[0]].ast.pos)
+            order += [main[i] for i in ready]
+            pending = [i for i in pending if i not in ready]
+        return free[0], order
 
     def expression(self, ast: A) -> Node:
         try:
@@ -263,7 +312,7 @@ class Builder:
                     rf"{names[0]} \in \mathbb{{R}}^{{n \times m}} in the LaTeX", self.text, pos),
                 names=tuple(names), text=self.text, column=self.col(pos)) from None
         except (ShapeError, SizeError) as exc:
-            if "column" in str(exc):
+            if getattr(exc, "column", None) is not None or "(column " in str(exc):
                 raise
             raise type(exc)(caret_message(str(exc), self.text, self._last_pos)) from None
 
@@ -329,11 +378,7 @@ class Builder:
 
     def collect_unknown(self, root: A) -> None:
         """Every unresolvable name below root (to list them all in one error)."""
-        stack = [root]
-        while stack:
-            a = stack.pop()
-            if a.kind == "upstream":
-                continue
+        for a in _nodes(root):
             if a.kind == "name":
                 try:
                     self.lookup(a)
@@ -341,16 +386,6 @@ class Builder:
                     pass
                 except SymgradError:
                     pass
-                continue
-            for k in a.kids:
-                if isinstance(k, A):
-                    stack.append(k)
-                elif isinstance(k, list):
-                    for x in k:
-                        if isinstance(x, A):
-                            stack.append(x)
-                        elif isinstance(x, tuple):
-                            stack.extend(y for y in x if isinstance(y, A))
 
     # ---- values ------------------------------------------------------------------------------
     def value(self, a: A) -> V:

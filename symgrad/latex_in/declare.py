@@ -100,6 +100,9 @@ def parse_shape(spec, known: Mapping[str, sympy.Symbol] | None = None) -> tuple:
     return tuple(parse_size(s, known) if isinstance(s, str) else as_size(s) for s in items)
 
 
+# Declared structure after a shape: "S: n×n symmetric", "y: n pm1" (entries ±1).
+_STRUCTURE = re.compile(r"(?:[\s,]*\b(?:symmetric|pm1))+\s*$")
+
 _ENTRY_HEAD = re.compile(
     r"(?:^|[,;\n]|\\quad)\s*(\\?[A-Za-z][A-Za-z0-9_{}\\]*)\s*(?::|=|\\in|∈)\s*")
 
@@ -134,9 +137,21 @@ class Declarations:
 
     def declare(self, name: str, shape, kind: str = "var") -> Node:
         name = _clean_name(name)
+        structure: set[str] = set()
+        if isinstance(shape, str) and kind == "var":
+            m = _STRUCTURE.search(shape)
+            if m:
+                shape, structure = shape[:m.start()], set(m.group(0).replace(",", " ").split())
         shp = parse_shape(shape, self.sizes)
         self.add_sizes(shp)
-        v = core.variable(name, *shp, kind=kind)
+        labels = "pm1" if "pm1" in structure else None
+        if "symmetric" in structure:
+            if len(shp) != 2:
+                raise SizeError(f"a symmetric {name} must be a square matrix: write "
+                                f"'{name}: n×n symmetric'")
+            v = core.matrix(name, *shp, symmetric=True, labels=labels)
+        else:
+            v = core.variable(name, *shp, kind=core.LABELS[labels] if labels else kind)
         k = key_of(name[4:] if kind == "upstream" else name)
         table = self.vars if kind == "var" else self.upstreams
         old = table.get(k)

@@ -464,9 +464,39 @@ _SIMPLE = {"+": "PLUS", "-": "MINUS", "*": "STAR", "/": "SLASH", "=": "EQ", "'":
 _HPOW = re.compile(r"\{\s*\\circ(?![A-Za-z])")
 
 
+# Math delimiters around input pasted from a paper: $..$, $$..$$, \[..\], \(..\) and the
+# display environments. They are blanked, not cut, so that columns in errors stay the input's.
+_ENVIRONMENTS = "equation|align|gather|multline|displaymath|math|flalign"
+_WRAPPERS = [re.compile(p, re.S) for p in (
+    r"\s*(\$\$)(.*)(\$\$)\s*", r"\s*(\$)(.*)(\$)\s*", r"\s*(\\\[)(.*)(\\\])\s*",
+    r"\s*(\\\()(.*)(\\\))\s*",
+    r"\s*(\\begin\s*\{(?:" + _ENVIRONMENTS + r")\*?\})(.*)(\\end\s*\{(?:" + _ENVIRONMENTS
+    + r")\*?\})\s*")]
+_DISPLAY_NOISE = re.compile(r"\\(?:label|tag\*?)\s*\{[^{}]*\}|&")
+_FULL_STOP = re.compile(r"\.(\s*)$")
+
+
+def blank_math_delimiters(text: str) -> str:
+    """`text` with math delimiters, labels, `&` alignment marks and a closing full stop
+    replaced by spaces (same length): `$x^\\top A x$.` reads as `x^\\top A x`."""
+    out = text
+    for _ in range(3):  # $\begin{equation}...\end{equation}$, at most a few layers
+        for pat in _WRAPPERS:
+            m = pat.fullmatch(out)
+            if m and m.group(1) not in m.group(2) and m.group(3) not in m.group(2):  # one pair
+                a, b = m.span(1), m.span(3)
+                out = out[:a[0]] + " " * (a[1] - a[0]) + out[a[1]:b[0]] + " " * (b[1] - b[0]) \
+                    + out[b[1]:]
+                break
+        else:
+            break
+    out = _DISPLAY_NOISE.sub(lambda m: " " * len(m.group()), out)
+    return _FULL_STOP.sub(lambda m: " " + m.group(1), out)
+
+
 def tokenize(text: str) -> list[Token]:
     if len(text) > MAX_CHARS:
         raise LatexSyntaxError(
             f"the input is {len(text)} characters long; symgrad reads at most {MAX_CHARS}",
             text[:200], None)
-    return Tokenizer(text).run()
+    return Tokenizer(blank_math_delimiters(text)).run()

@@ -42,15 +42,20 @@ from .reduce import cumsum, logsumexp, mean, softmax, sum_  # noqa: F401
 from .shape import broadcast_to, reshape, sum_to, transpose  # noqa: F401
 
 
-def dims(names: str) -> tuple[sympy.Symbol, ...]:
-    """Symbolic sizes: positive-integer SymPy symbols, e.g. n, m, k = dims("n m k")."""
-    if not isinstance(names, str) or not names.split():
-        raise SizeError(f"dims() takes names separated by spaces, got {names!r}")
+def dims(names: str) -> sympy.Symbol | tuple[sympy.Symbol, ...]:
+    """Symbolic sizes: positive-integer SymPy symbols, as sympy.symbols makes them:
+    n, m, k = dims("n m k"); one name gives the size itself, n = dims("n") (dims("n,") a
+    1-tuple)."""
+    if not isinstance(names, str) or not names.replace(",", " ").split():
+        raise SizeError(f"dims() takes names separated by spaces, e.g. dims(\"n m k\"), "
+                        f"got {names!r}")
     out = []
     for nm in names.replace(",", " ").split():
         if not nm.isidentifier():
             raise SizeError(f"{nm!r} is not a valid size name")
         out.append(sympy.Symbol(nm, positive=True, integer=True))
+    if len(out) == 1 and not names.strip().endswith(","):
+        return out[0]
     return tuple(out)
 
 

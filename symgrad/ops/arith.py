@@ -37,9 +37,22 @@ def _bshape(verb):
         try:
             return broadcast_shapes(a.shape, b.shape)
         except ShapeError:
-            raise shape_error(verb, a, b, "shapes do not broadcast") from None
+            raise shape_error(verb, a, b, "shapes do not broadcast" + _column_hint(a, b)) \
+                from None
 
     return shape
+
+
+def _column_hint(a: Node, b: Node) -> str:
+    """The founding case, W X + b with b declared (n,) beside an (n, k) matrix: NumPy aligns
+    trailing axes, so the bias must be the column (n, 1) to broadcast across the k columns."""
+    for m, v in ((a, b), (b, a)):
+        if m.ndim == 2 and v.ndim == 1 and v.shape[0] == m.shape[0] != m.shape[1]:
+            n, k = m.shape
+            what = v.params[0] if v.op is core.VAR else "the vector"
+            return (f"; did you mean {what}: {n}×1 (a column broadcast across the {k} "
+                    f"columns)?")
+    return ""
 
 
 def _explicit_binary(n: Node) -> Node:

@@ -128,6 +128,11 @@ def is_upstream(n: Node) -> bool:
     return n.op is VAR and n.params.kind == Kind.UPSTREAM
 
 
+def is_user_variable(n: Node) -> bool:
+    """A variable the user declared (not an upstream gradient or an internal placeholder)."""
+    return n.op is VAR and n.params.kind not in (Kind.UPSTREAM, Kind.SYMBOL)
+
+
 def upstream_of(y: Node, name: str | None = None) -> Node:
     """The symbolic upstream gradient dL/dy: a fresh variable of y's shape."""
     if name is None:

@@ -19,6 +19,7 @@ from ..codegen import BACKENDS
 from ..errors import SymgradError
 from ..node import Node, topo
 from ..numeric import variables
+from ..ops import core
 from ..syntax import SYNTAXES, Parsed, read_input
 
 ELEMENTWISE_BINARY = {"add", "sub", "mul", "div", "pow"}
@@ -75,7 +76,7 @@ def wrt_of(req: Mapping, p: Parsed) -> list[Node]:
     """The variables named by "wrt" (a name or a list), or every variable of the objective."""
     w = req.get("wrt")
     if w is None or w == [] or w == "":
-        xs = [v for v in variables(p.expr) if v.params[2] == "var"]
+        xs = [v for v in variables(p.expr) if core.is_user_variable(v)]
         if not xs:
             raise SymgradError("the expression has no variables to differentiate by")
         return xs
@@ -96,13 +97,13 @@ def derive(req: Mapping) -> dict:
     out: dict = {
         "syntax": p.syntax, "expression": sg.latex(y, mark_broadcasts=True),
         "shape": [str(s) for s in y.shape], "assumptions": p.assumptions,
-        "shapes": {v.params[0]: [str(s) for s in v.shape] for v in variables(y)
-                   if v.params[2] == "var"},
+        "shapes": {v.params.name: [str(s) for s in v.shape] for v in variables(y)
+                   if core.is_user_variable(v)},
         "explicit": sg.latex(sg.explicit(y)), "broadcasts": broadcasts(y),
-        "results": {x.params[0]: sg.latex(g) for x, g in zip(xs, grads)},
-        "lhs": {x.params[0]: rf"\frac{{\partial {loss}}}{{\partial {sg.latex(x)}}}"
+        "results": {x.params.name: sg.latex(g) for x, g in zip(xs, grads)},
+        "lhs": {x.params.name: rf"\frac{{\partial {loss}}}{{\partial {sg.latex(x)}}}"
                 for x in xs},
-        "text": {x.params[0]: f"∂{loss}/∂{x} = {g}" for x, g in zip(xs, grads)},
+        "text": {x.params.name: f"∂{loss}/∂{x} = {g}" for x, g in zip(xs, grads)},
         "derivation": None, "markdown": None, "tex": None, "code": None,
     }
     if _flag(req, "steps"):
@@ -112,20 +113,20 @@ def derive(req: Mapping) -> dict:
     if code is not None:
         if code not in BACKENDS:
             raise RequestError(f'"code" must be null or one of {", ".join(BACKENDS)}')
-        args = [v for v in variables([y, *grads]) if v.params[2] in ("var", "upstream")]
+        args = [v for v in variables([y, *grads]) if v.params.kind != core.Kind.SYMBOL]
         out["code"] = sg.codegen(list(grads), args, backend=code, name="gradients",
                                  names=[f"grad_{_ident(x)}" for x in xs]).strip() + "\n"
     if _flag(req, "jacobian"):
-        out["jacobian"] = {x.params[0]: _attempt(lambda x=x: sg.jacobian(y, x)) for x in xs}
+        out["jacobian"] = {x.params.name: _attempt(lambda x=x: sg.jacobian(y, x)) for x in xs}
     if _flag(req, "hessian"):
-        out["hessian"] = {x.params[0]: _attempt(lambda x=x: sg.hessian(y, x)) if y.ndim == 0
+        out["hessian"] = {x.params.name: _attempt(lambda x=x: sg.hessian(y, x)) if y.ndim == 0
                           else {"error": "the Hessian needs a scalar objective; this one is "
                                 + fmt_dims(y.shape)} for x in xs}
     return out
 
 
 def _ident(x: Node) -> str:
-    s = "".join(c if c.isalnum() else "_" for c in x.params[0])
+    s = "".join(c if c.isalnum() else "_" for c in x.params.name)
     return s if s.isidentifier() else "x_" + s
 
 
@@ -181,7 +182,7 @@ def check(req: Mapping) -> dict:
     ce = v.counterexample
     return {"ok": v.ok, "summary": v.summary, "diagnosis": v.diagnosis,
             "diagnoses": v.diagnoses, "claim": sg.latex(v.claim),
-            "gradient": sg.latex(v.gradient), "wrt": v.wrt.params[0],
+            "gradient": sg.latex(v.gradient), "wrt": v.wrt.params.name,
             "assumptions": p.assumptions, "syntax": p.syntax,
             "counterexample": None if ce is None else {
                 "sizes": ce.sizes,
