@@ -97,7 +97,12 @@ def from_sympy(e: sympy.Expr, subs: dict | None = None) -> Node:
         pos, negs = [], []
         for t in e.as_ordered_terms():
             (negs if t.could_extract_minus_sign() else pos).append(t)
-        out = from_sympy(pos[0], subs) if pos else arith.neg(from_sympy(-negs.pop(0), subs))
+        if pos:
+            out = from_sympy(pos[0], subs)
+        elif negs[0].is_number:  # a negative constant leads as the number it is: -1.5 - t
+            out = core.number(negs.pop(0))  # (neg(1.5) would fold back to -1.5: a cycle)
+        else:
+            out = arith.neg(from_sympy(-negs.pop(0), subs))
         for t in pos[1:]:
             out = arith.add(out, from_sympy(t, subs))
         for t in negs:

@@ -64,3 +64,15 @@ def test_gradients_come_out_simplified():
     L = x @ A @ x
     assert sg.grad(L, x) is sg.simplify(sg.grad(L, x, simplify=False))
     assert sg.latex(sg.grad(L, x, simplify=False)) != sg.latex(sg.grad(L, x))
+
+
+def test_leading_negative_constant_is_not_a_rewrite_cycle():
+    """-1.5 - s/λ: the normal form leads with the number -1.5 (neg(1.5) folded back: a cycle)."""
+    s, lam = sg.scalar("s"), sg.scalar("lam")
+    e = -1.5 - s / lam
+    out = sg.simplify(e)
+    assert sg.simplify(out) is out
+    env = {"s": 0.7, "lam": -1.3}
+    assert np.isclose(sg.evaluate(out, env), -1.5 - 0.7 / -1.3)
+    g = sg.grad(sg.softplus(e) * sg.abs(s) - sg.relu(lam), [s, lam])
+    assert all(sg.simplify(x) is x for x in g)
