@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -243,3 +244,75 @@ def test_parse_works_without_latex2sympy2(monkeypatch):
 def test_user_elementwise_functions_come_from_the_registry():
     sq = sg.elementwise("cube", sg.ops.elementwise.X ** 3, x)
     assert sg.parse(r"\operatorname{cube}(x)", SHAPES) is sq
+
+
+# ---- one reading or an error naming both (issue 10) ---------------------------------------------
+Xnm = sg.matrix("X", n, m)
+
+
+@pytest.mark.parametrize("tex,want", [
+    # the numeral 1 transposed or with a size is the ones vector, as \mathbf{1}
+    (r"1^\top x", sg.ones(n) @ x), (r"1^T x", sg.ones(n) @ x), (r"1_n^\top x", sg.ones(n) @ x),
+    (r"1^{\top} A", sg.ones(n, 1).T @ A), (r"x^\top 1_n", x @ sg.ones(n)),
+    # a function without parentheses binds the whole product after it
+    (r"\operatorname{tr} X^\top X", sg.trace(Xnm.T @ Xnm)),
+    (r"\operatorname{tr} A B + s", sg.trace(A @ B) + s),
+    (r"\log\det A B", sg.logdet(A @ B)), (r"\det A^{-1} B", sg.det(sg.inv(A) @ B)),
+    (r"\log 2 x - y", sg.log(2 * x) - y), (r"\operatorname{tr} A (B + A)", sg.trace(A @ (B + A))),
+    (r"\log x \odot y", sg.log(x) * y), (r"\exp \log x", sg.exp(sg.log(x))),
+    # ... and its parentheses, when written, are the whole argument
+    (r"\operatorname{tr}(A) B", sg.trace(A) * B), (r"\log(x) \odot y", sg.log(x) * y),
+])
+def test_one_reading(tex, want):
+    shapes = dict(SHAPES, X=("n", "m"))
+    got = sg.parse(tex, shapes)
+    assert got is want, f"{tex}: got {got!r}, want {want!r}"
+
+
+def test_one_transposed_is_the_sum():
+    assert sg.evaluate(sg.parse(r"1^\top x", SHAPES), {"x": [1.0, 2.0, 3.0]}) == 6.0
+
+
+@pytest.mark.parametrize("tex,shapes,readings", [
+    (r"\sigma(x)", "sigma: scalar, x: n", [r"sigmoid", r"σ \(shape \(\)\) times"]),
+    (r"\sigma(W x)", "sigma: scalar, W: n×n, x: n", ["sigmoid", "times"]),
+    (r"\log x \log y", "x: n, y: n", [r"its argument is x", "the whole product"]),
+    (r"\operatorname{tr} A \det B", "A: n×n, B: n×n", ["its argument is A", "whole product"]),
+    (r"x^\top 1", "x: n", ["the number 1", "the ones vector"]),
+    (r"1 x^\top", "x: n", ["the number 1", "the ones vector"]),
+    (r"s^T", "s: scalar, T: scalar", ["transpose", "power T"]),
+    (r"x, x \in \mathbb{R}^{n \cdot m}", None, [r"matrix of shape n×m", "one axis of length"]),
+    (r"A x", "A: n*n, x: n", [r"matrix of shape n×n", "one axis of length n·n"]),
+    (r"A x", r"A: n \cdot n, x: n", ["matrix", "one axis"]),
+])
+def test_two_readings_raise_naming_both(tex, shapes, readings):
+    with pytest.raises(sg.AmbiguousInputError) as info:
+        sg.parse(tex, shapes)
+    for r in readings:
+        assert re.search(r, str(info.value)), (r, str(info.value))
+
+
+@pytest.mark.parametrize("tex,shapes,want", [
+    # the declared shapes settle \sigma: undeclared (or unfit for a product) it is the sigmoid
+    (r"\sigma(x)", "x: n", sg.sigmoid(x)),
+    (r"\sigma(x)", "sigma: m×k, x: n", sg.sigmoid(x)),
+    (r"\operatorname{sigmoid}(x)", "sigma: scalar, x: n", sg.sigmoid(x)),
+    (r"\sigma \, x", "sigma: scalar, x: n", sg.scalar("sigma") * x),
+    (r"\sigma \cdot (A x)", "sigma: scalar, x: n, A: n×n", sg.scalar("sigma") * (A @ x)),
+    (r"s^{T}", "s: scalar", s), (r"s^\top", "s: scalar, T: scalar", s),
+])
+def test_declared_shapes_settle_the_reading(tex, shapes, want):
+    assert sg.parse(tex, shapes) is want
+
+
+@pytest.mark.parametrize("spec", ["nxn", "n x n", "n×n", r"n\times n", r"n \times n", "(n, n)",
+                                  r"\mathbb{R}^{n \times n}"])
+def test_square_shape_strings(spec):
+    assert sg.parse("A x", f"A: {spec}, x: n") is A @ x
+
+
+@pytest.mark.parametrize("spec,shape", [("3x4", (3, 4)), ("2nxk", (2 * n, k)), ("nxm", (n, m)),
+                                        ("nx", (sympy.Symbol("nx", positive=True, integer=True),)),
+                                        ("n m", (n * m,)), ("2n", (2 * n,))])
+def test_shape_strings_without_spaces(spec, shape):
+    assert sg.parse("Z", {"Z": spec}).shape == shape

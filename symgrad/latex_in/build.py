@@ -15,6 +15,7 @@ Paper notation has no 1-D/2-D distinction, NumPy does; the conventions chosen he
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -31,7 +32,7 @@ from ..node import Node, describe
 from ..op import REGISTRY
 from ..ops import api, core, linalg
 from ..shapes import fmt_shape
-from .declare import Declarations, key_of, parse_size
+from .declare import Declarations, ambiguous_product, key_of, parse_size
 from .tokens import caret_message
 
 MAX_DEPTH = 120  # parse-tree depth; deeper input is refused (the builder recurses)
@@ -64,6 +65,9 @@ def conform(expr: Node, shape) -> Node:
         args = tuple(a if a.ndim == 0 else conform(a, shape) for a in expr.args)
         return Node(op, args, expr.params)
     return api.reshape(expr, shape)
+
+
+_LETTER_T = re.compile(r"\^\s*(?:\{\s*)?T")
 
 
 class LatexAssumptionWarning(UserWarning):
@@ -174,6 +178,7 @@ class V:
     # A reduction of each column (logsumexp_col): the printer writes the 1-D result and the
     # kept-dims row alike, so it is a row where a product needs one, a column elsewhere.
     flex: bool = False
+    one: bool = False  # the numeral 1 itself: next to a vector it could be the ones vector
 
 
 @dataclass
@@ -295,6 +300,10 @@ class Builder:
         if name is None:
             raise self.fail(LatexSyntaxError, r"only a name can be declared: W \in "
                             r"\mathbb{R}^{n \times m}", s.lhs.pos)
+        dot = next((t for t in s.ast.kids if type(t) is not str), None)
+        if dot is not None:
+            sizes = [t for t in s.ast.kids if type(t) is str]
+            raise self.fail(AmbiguousInputError, ambiguous_product(sizes, dot), dot.start_pos)
         try:
             shape = tuple(parse_size(t, self.d.sizes) for t in s.ast.kids)
             self.d.declare(name, shape)
@@ -349,6 +358,22 @@ class Builder:
                         elif isinstance(x, tuple):
                             stack.extend(y for y in x if isinstance(y, A))
 
+    def sigma_product(self, a: A) -> None:
+        """`\\sigma(x)` is the sigmoid unless a declared sigma makes `sigma (x)` a product too:
+        then it has two readings, and the declared shapes cannot settle it."""
+        sigma = self.d.vars.get(key_of("sigma"), self.d.defs.get(key_of("sigma")))
+        if sigma is None:
+            return
+        try:
+            arg = self.materialize(self.value(a.kids[2]))
+            self.juxt(V(sigma, a.pos), V(arg, a.kids[2].pos, paren=True))
+        except (ShapeError, AmbiguousInputError, _Unknown):
+            return  # the product is not well-shaped: only the sigmoid reading is left
+        raise self.fail(AmbiguousInputError, rf"\sigma(...) has two readings: the sigmoid of "
+                        rf"{describe(arg)}, or the declared {describe(sigma)} times it; write "
+                        r"\sigma \, (...) or \sigma \cdot (...) for the product, "
+                        r"\operatorname{sigmoid}(...) for the function", a.pos)
+
     # ---- values ------------------------------------------------------------------------------
     def value(self, a: A) -> V:
         self._last_pos = a.pos
@@ -365,7 +390,7 @@ class Builder:
             return V(core.number(float(text)), a.pos)
         if len(text) > 40:
             raise self.fail(LatexSyntaxError, "a number with too many digits", a.pos)
-        return V(core.number(int(text)), a.pos)
+        return V(core.number(int(text)), a.pos, one=text == "1")
 
     def v_ones(self, a: A) -> V:
         (sub,) = a.kids
@@ -488,6 +513,9 @@ class Builder:
     def v_prod(self, a: A) -> V:
         factors, ops = a.kids
         factors = self.merge_runs(factors, ops)
+        for f, g in zip(factors, factors[1:]):
+            if f.kind == "call" and not f.kids[3]:  # its argument stopped at a function
+                raise self.fail(AmbiguousInputError, self.two_calls(f, g), g.pos)
         vals: list[tuple[V, object]] = []
         for f, op in zip(factors, [None] + list(ops)):
             vals.append((self.value(f), op))
@@ -563,6 +591,13 @@ class Builder:
                 (L.node.ndim == 2 and L.node.shape[1] == 1) or (L.node.ndim == 1 and not L.row)):
             R = replace(R, row=True, lift=True, flex=False)
         a, b = L.node, R.node
+        if op is None and ((R.one and a.ndim > 0) or (L.one and (R.row or (
+                b.ndim == 2 and b.shape[0] == 1)))):
+            lone, other = (R, L) if R.one else (L, R)
+            raise self.fail(AmbiguousInputError, f"the numeral 1 next to {describe(other.node)}"
+                            r" has two readings: the number 1 or the ones vector; write "
+                            r"\mathbf{1}_{n} for the ones vector, or leave the factor 1 out",
+                            lone.pos)
         if a.ndim == 0 or b.ndim == 0:
             ca, cb = core.const_value(a), core.const_value(b)
             if self.foldable(ca, cb):
@@ -670,6 +705,11 @@ class Builder:
         if v.pending:
             return replace(v, row=not v.row)
         x = v.node
+        tee = self.d.vars.get("T", self.d.defs.get("T"))
+        if tee is not None and tee.ndim == 0 and x.ndim == 0 and _LETTER_T.match(self.text, p.pos):
+            raise self.fail(AmbiguousInputError, f"{describe(x)}^T has two readings: its "
+                            "transpose (itself) or its power T, a declared scalar; write "
+                            r"^\top for the transpose, ^{(T)} for the power", p.pos)
         if x.ndim == 2:
             return V(api.transpose(x), v.pos, ones=False)
         if x.ndim == 1:
@@ -794,11 +834,21 @@ class Builder:
         vname = target.params[0] if target.op is core.VAR else name
         return V(core.variable("dL/d" + vname, *target.shape, kind="upstream"), pos)
 
+    def two_calls(self, f: A, g: A) -> str:
+        """A function without parentheses, then another function: which one binds what?"""
+        head = self.text[f.pos: f.kids[2].pos].strip()
+        arg = self.text[f.kids[2].pos: g.pos].strip()
+        return (f"{head} without parentheses is followed by another function: its argument is "
+                f"{arg} (then a product with that function) or the whole product after it; "
+                "write the parentheses")
+
     def v_call(self, a: A) -> V:
         fname, sub, arg, paren = a.kids
         fn = function(fname)
         if fn is None:  # pragma: no cover -- the tokenizer only emits known names
             raise self.fail(LatexSyntaxError, f"unknown function {fname}", a.pos)
+        if fname == "sigmoid" and self.text.startswith("\\sigma", a.pos):
+            self.sigma_product(a)
         if fname == "log" and not paren and arg.kind == "bars":  # \log|X| is log det X
             x = self.materialize(self.value(arg.kids[0]))
             if x.ndim == 2 and x.shape[0] == x.shape[1]:

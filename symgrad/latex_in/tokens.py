@@ -73,6 +73,7 @@ _ONES = re.compile(r"\\(?:mathbf|bm|boldsymbol|mathbb|pmb|bold)\s*(?:\{\s*([01])
 _WORD = re.compile(r"\\(operatorname\*?|mathrm|text|textrm|textup|textit|mathit|mathsf|textbf"
                    r"|mathnormal)\s*\{\s*([^{}\\]*?)\s*\}")
 _STYLED_NAME = re.compile(r"\s*\{\s*([A-Za-z]|\\[A-Za-z]+)\s*\}")
+_ONE_AS_VECTOR = re.compile(r"\s*(?:_|\^\s*(?:\{\s*)?" + _TEE + ")")
 _REALS = re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R)|ℝ")
 _UNICODE = {"ᵀ": "TRANSPOSE", "⊙": "ODOT", "∘": "ODOT", "⊘": "OSLASH", "·": "CDOT",
             "×": "CDOT", "⊕": "OPLUS", "⊖": "OMINUS", "∂": "PARTIAL", "−": "MINUS", "∈": "IN"}
@@ -178,7 +179,9 @@ class Tokenizer:
             if (c.isascii() and c.isdigit()) or (c == "." and text[i + 1: i + 2].isdigit()
                                                   and text[i + 1].isascii()):
                 m = _NUMBER.match(text, i)
-                self.emit("NUMBER", m.group(), i)
+                # 1^\top and 1_n are the ones vector, as \mathbf{1}^\top: never the number 1
+                one = m.group() == "1" and _ONE_AS_VECTOR.match(text, m.end())
+                self.emit("ONES" if one else "NUMBER", m.group(), i)
                 i = m.end()
                 continue
             if c == "\\":
