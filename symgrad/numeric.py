@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,18 +82,25 @@ def bind(exprs, env: dict, sizes: dict | None = None) -> tuple[dict[Node, np.nda
     return values, bound
 
 
-def evaluate(expr, env: dict, sizes: dict | None = None):
-    """The value of `expr` (or of each of a list) at `env`: NumPy, float64."""
+def evaluate(expr, env: dict, sizes: dict | None = None, *,
+             perturb: Callable[[Node, np.ndarray], np.ndarray] | None = None):
+    """The value of `expr` (or of each of a list) at `env`: NumPy, float64.
+
+    `perturb(node, value)`, when given, replaces the value of every node, inputs included:
+    check() uses it to see how rounding errors propagate (relative perturbations of a few ulps).
+    """
     many = isinstance(expr, (list, tuple))
     exprs = [core.as_node(e) for e in (expr if many else [expr])]
     values, bound = bind(exprs, env, sizes)
-    vals: dict[Node, np.ndarray] = dict(values)
+    keep = perturb or (lambda n, a: a)
+    vals: dict[Node, np.ndarray] = {v: keep(v, a) for v, a in values.items()}
     with np.errstate(all="ignore"):
         for n in topo(exprs):
             if n in vals:
                 continue
             try:
-                vals[n] = np.asarray(n.op.numpy(n, [vals[a] for a in n.args], bound), float)
+                vals[n] = keep(n, np.asarray(n.op.numpy(n, [vals[a] for a in n.args], bound),
+                                             float))
             except np.linalg.LinAlgError as exc:
                 raise EvaluationError(f"{n.op.name} failed on {describe(n)}: {exc}") from None
     out = [vals[e] for e in exprs]
