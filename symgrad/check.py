@@ -189,7 +189,7 @@ def _entries(nodes, sizes: dict) -> None:
             if count > MAX_ENTRIES:
                 sz = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "no symbolic sizes"
                 raise SizeError(
-                    f"{describe(n)} has more than {MAX_ENTRIES:,} entries at the smallest sizes "
+                    f"{describe(n)} has more than {MAX_ENTRIES:,} entries at the sizes "
                     f"check() samples ({sz}): too large to evaluate; declare smaller sizes")
 
 

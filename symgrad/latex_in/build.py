@@ -15,10 +15,12 @@ Paper notation has no 1-D/2-D distinction, NumPy does; the conventions chosen he
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass, field, replace
 
+from ..algebra import to_sympy
 from ..errors import (
     AmbiguousInputError,
     LatexError,
@@ -28,7 +30,7 @@ from ..errors import (
     SymgradError,
     UnknownSymbolError,
 )
-from ..node import Node, describe
+from ..node import Node, describe, topo
 from ..op import REGISTRY
 from ..ops import api, core, linalg
 from ..shapes import fmt_shape
@@ -68,6 +70,18 @@ def conform(expr: Node, shape) -> Node:
 
 
 _LETTER_T = re.compile(r"\^\s*(?:\{\s*)?T")
+
+
+def _number_value(n: Node):
+    """The SymPy value of a scalar made of numbers only (2^{10} unfolded), else None."""
+    if n.op is core.NUMBER:
+        return n.params[0]
+    if n.ndim or any(m.op is not core.NUMBER and not m.args for m in topo([n])):
+        return None
+    try:
+        return to_sympy(n)
+    except SymgradError:
+        return None
 
 
 class LatexAssumptionWarning(UserWarning):
@@ -754,12 +768,28 @@ class Builder:
                         r"\left\| x \right\|^{2})", p.pos)
 
     def power(self, x: Node, e: Node, pos: int) -> Node:
+        self.bounded_power(x, e, pos)
         cx, ce = core.const_value(x), core.const_value(e)
         if self.foldable(cx, ce):
             if not (ce.is_Integer and abs(ce) <= 64) or (cx.is_Number and abs(cx) > 1e6):
                 return api.pow(x, e)  # not folded: 10^{10^{10}} must not be computed
             return self.number(cx ** ce, pos)
         return api.pow(x, e)
+
+    def bounded_power(self, x: Node, e: Node, pos: int) -> None:
+        """A power of numbers beyond float64 (10^{10^{10}}) is refused: the simplifier would
+        compute it exactly. Powers below are bounded, so their values are cheap to get."""
+        vx, ve = _number_value(x), _number_value(e)
+        if vx is None or ve is None or not (vx.is_number and ve.is_number) or vx.is_zero \
+                or abs(vx) == 1:
+            return
+        try:
+            digits = float(ve) * math.log10(abs(float(vx)))
+        except (TypeError, ValueError, OverflowError):
+            digits = math.inf
+        if not abs(digits) < 308:
+            raise self.fail(LatexSyntaxError, "a power of numbers beyond the range of float64 "
+                            "(about 10^{±308})", pos)
 
     def p_hpow(self, v: V, p: A, base: A) -> V:
         e = self.materialize(self.value(p.kids[0]))
