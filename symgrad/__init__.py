@@ -10,6 +10,7 @@ from .errors import (
     DifferentiationError,
     EvaluationError,
     ExpressionTypeError,
+    InvalidNameError,
     LatexError,
     LatexSyntaxError,
     ShapeError,
@@ -71,8 +72,8 @@ from .simplify import simplify
 __version__ = "0.1.0"
 
 __all__ = [
-    "DifferentiationError", "EvaluationError", "ExpressionTypeError", "Node", "ShapeError",
-    "SizeError", "Style",
+    "DifferentiationError", "EvaluationError", "ExpressionTypeError", "InvalidNameError", "Node",
+    "ShapeError", "SizeError", "Style",
     "Derivation", "DerivationOptions", "ToolError", "derive",
     "SymgradError", "UnsupportedError", "abs", "broadcast_to", "codegen", "cos", "det", "diag",
     "dims", "elementwise", "evaluate", "exp", "explicit", "eye", "grad", "gradcheck", "inv",

@@ -12,21 +12,17 @@ from dataclasses import dataclass, replace
 
 import sympy
 
+from .errors import InvalidNameError
+from .names import latex_name, unicode_name
 from .node import Node, topo
 from .op import ADD, ATOM, FRAC, HAD, NEG, POSTFIX, PROD
 
-GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
-    "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
-    "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-}
-GREEK_UNICODE = dict(zip(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
-    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split(),
-    "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
-))
 SUB = dict(zip("0123456789aehijklmnoprstuvx+-()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋₍₎"))
+# A variable printed like a function name, as the last factor of a product.
+_FUNCTION_LIKE = {
+    True: re.compile(r"\\sigma(_\{[^{}]*\})?(\^\{[^{}]*\})?$"),
+    False: re.compile(r"σ[^\s()·]*$"),
+}
 SUP = dict(zip("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺"))
 
 
@@ -46,27 +42,6 @@ class Style:
 
 LATEX = Style()
 UNICODE = Style(latex=False, transpose="ᵀ", ones="1")
-
-
-def _latex_name(name: str) -> str:
-    if name.startswith("\\"):
-        return name
-    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
-    base, subs = (m.group(1), m.group(2)) if m else (name, "")
-    base = "\\" + base if base in GREEK else base
-    if subs:
-        subs = subs if subs.isdigit() or len(subs) == 1 else rf"\text{{{subs}}}"
-        return f"{base}_{{{subs}}}"
-    return base
-
-
-def _unicode_name(name: str) -> str:
-    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
-    base, subs = (m.group(1), m.group(2)) if m else (name, "")
-    base = GREEK_UNICODE.get(base, base)
-    if subs and all(c in SUB for c in subs):
-        return base + "".join(SUB[c] for c in subs)
-    return base + ("_" + subs if subs else "")
 
 
 class Printer:
@@ -120,6 +95,11 @@ class Printer:
         return (_LATEX_TOK if self.is_latex else _UNICODE_TOK)[name]
 
     def juxt(self, a: str, b: str) -> str:
+        if _FUNCTION_LIKE[self.is_latex].search(a):
+            # A variable sigma times (...) must not read as the sigmoid \sigma(...).
+            if b.startswith(("(", r"\left")):
+                return a + (r" \cdot " if self.is_latex else "·") + b
+            return a + (r" \, " if self.is_latex else " ") + b
         if a and b and a[-1].isdigit() and (b[0].isdigit() or b[0] in ".-"):
             return a + (r" \cdot " if self.is_latex else "·") + b
         return f"{a} {b}"
@@ -145,10 +125,13 @@ class Printer:
         return "".join(SUB[c] for c in t) if all(c in SUB for c in t) else "_" + t
 
     def name(self, name: str) -> str:
-        if not self.is_latex:
-            return _unicode_name(name)
-        s = _latex_name(name)
-        return rf"\mathbf{{{s}}}" if self.style.bold and not s.startswith("\\") else s
+        try:
+            if not self.is_latex:
+                return unicode_name(name)
+            return latex_name(name, bold=self.style.bold)
+        except InvalidNameError:
+            # Not a user name (those are checked at declaration): a derivation's own symbol.
+            return name
 
     def number(self, v) -> tuple[str, int]:
         if self.is_latex:

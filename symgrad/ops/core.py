@@ -8,6 +8,7 @@ import numpy as np
 import sympy
 
 from ..errors import SymgradError, UnsupportedError
+from ..names import check_name
 from ..node import Node
 from ..op import ATOM, Op, register
 from ..shapes import Shape, as_shape, as_size
@@ -38,7 +39,9 @@ VAR = register(Op("var", shape=_leaf_shape, print=_print_var, numpy=_eval_var))
 
 
 def variable(name: str, *shape, kind: str = "var") -> Node:
-    if not isinstance(name, str) or not name:
+    if kind == "var":  # other kinds may be internal (dL/df, a derivation's d(S)): not user names
+        name = check_name(name)
+    elif not isinstance(name, str) or not name:
         raise SymgradError(f"a variable name must be a non-empty string, got {name!r}")
     shp = as_shape(shape)
     if len(shp) > 2:
@@ -71,7 +74,7 @@ def vector(name: str, n, labels: str | None = None) -> Node:
 
     labels="pm1" declares entries in {-1, +1} (classification labels): simplify uses y ⊙ y = 1.
     """
-    return variable(name, n, kind=_kind(name, labels))
+    return variable(check_name(name), n, kind=_kind(name, labels))
 
 
 def matrix(name: str, n, m, symmetric: bool = False, labels: str | None = None) -> Node:
@@ -81,7 +84,7 @@ def matrix(name: str, n, m, symmetric: bool = False, labels: str | None = None) 
     """
     if symmetric and as_shape((n,))[0] != as_shape((m,))[0]:
         raise SymgradError(f"a symmetric matrix {name!r} must be square, got ({n}, {m})")
-    return variable(name, n, m, kind=_kind(name, labels, bool(symmetric)))
+    return variable(check_name(name), n, m, kind=_kind(name, labels, bool(symmetric)))
 
 
 def is_symmetric(n: Node) -> bool:
@@ -253,9 +256,7 @@ NAME = register(
 
 def name(label: str, expr) -> Node:
     """Give an intermediate a name: printed results and upstream gradients refer to it by it."""
-    if not isinstance(label, str) or not label:
-        raise SymgradError(f"a name must be a non-empty string, got {label!r}")
-    return Node(NAME, (as_node(expr),), (label,))
+    return Node(NAME, (as_node(expr),), (check_name(label),))
 
 
 def unname(n: Node) -> Node:
