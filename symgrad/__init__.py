@@ -31,6 +31,7 @@ from .ops.api import (
 )
 from .ops.api import (
     broadcast_to,
+    constant,
     cos,
     det,
     diag,
@@ -81,7 +82,7 @@ __all__ = [
     "log", "logdet", "logsumexp", "matrix", "mean", "name", "norm", "ones", "outer", "relu",
     "reshape", "scalar", "sigmoid", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
     "sum_to", "tanh", "trace", "unicode", "vector", "vjp", "zeros",
-    "commutation", "hessian", "jacobian", "kron", "unvec", "vec",
+    "commutation", "constant", "hessian", "jacobian", "kron", "unvec", "vec",
     "AmbiguousInputError", "LatexError", "LatexSyntaxError", "UnknownSymbolError", "Verdict",
     "check", "parse",
 ]

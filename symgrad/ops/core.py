@@ -51,9 +51,29 @@ def variable(name: str, *shape, kind: str = "var") -> Node:
     return Node(VAR, (), (name, shp, kind))
 
 
-def scalar(name: str) -> Node:
-    """A scalar variable (shape ())."""
-    return variable(name)
+def scalar(name: str, value=None) -> Node:
+    """A scalar variable (shape ()); with a value, the named constant constant(name, value)."""
+    return variable(name) if value is None else constant(name, value)
+
+
+# ---- named constants: printed by name (\epsilon), valued without being bound in env ---------
+def _eval_const(n, vals, sizes):
+    return np.float64(n.params[1])
+
+
+CONSTANT = register(Op(
+    "constant", shape=_num_shape, print=lambda n, P: (P.name(n.params[0]), ATOM),
+    numpy=_eval_const, code=lambda n, a, B: B.number(n.params[1]),
+))
+
+
+def constant(name: str, value) -> Node:
+    r"""A named constant, as `constant("epsilon", 1e-5)`: prints as \epsilon, evaluates to its
+    value (evaluate, codegen, lambdify) with nothing to bind, and is not differentiated by."""
+    v = number(value)
+    if v.op is not NUMBER or v.params[0].free_symbols:
+        raise SymgradError(f"the value of constant {name!r} must be a real number, got {value!r}")
+    return Node(CONSTANT, (), (check_name(name), v.params[0]))
 
 
 # Declared structure is a variable kind, used only where declared: "symmetric" (S = Sᵀ:
@@ -132,7 +152,9 @@ def number(v) -> Node:
     if isinstance(v, float):
         if not np.isfinite(v):
             raise SymgradError(f"number {v!r} is not finite")
-        v = sympy.nsimplify(v, rational=True) if float(v).is_integer() else sympy.Float(v)
+        # The exact rational of the shortest decimal that reads back as v (0.1 is 1/10, 0.5 is
+        # 1/2): the same float64 when evaluated, and exact in SymPy, so 0.5 * 2 is 1, not 1.0.
+        v = sympy.Rational(repr(float(v)))
     try:
         e = sympy.sympify(v)
     except (sympy.SympifyError, TypeError) as exc:
