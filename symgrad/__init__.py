@@ -10,6 +10,7 @@ from .errors import (
     DifferentiationError,
     EvaluationError,
     ExpressionTypeError,
+    InvalidNameError,
     LatexError,
     LatexSyntaxError,
     ShapeError,
@@ -30,6 +31,7 @@ from .ops.api import (
 )
 from .ops.api import (
     broadcast_to,
+    constant,
     cos,
     det,
     diag,
@@ -71,8 +73,8 @@ from .simplify import simplify
 __version__ = "0.1.0"
 
 __all__ = [
-    "DifferentiationError", "EvaluationError", "ExpressionTypeError", "Node", "ShapeError",
-    "SizeError", "Style",
+    "DifferentiationError", "EvaluationError", "ExpressionTypeError", "InvalidNameError", "Node",
+    "ShapeError", "SizeError", "Style",
     "Derivation", "DerivationOptions", "ToolError", "derive",
     "SymgradError", "UnsupportedError", "abs", "broadcast_to", "codegen", "cos", "det", "diag",
     "dims", "elementwise", "evaluate", "exp", "explicit", "eye", "grad", "gradcheck", "inv",
@@ -80,7 +82,7 @@ __all__ = [
     "log", "logdet", "logsumexp", "matrix", "mean", "name", "norm", "ones", "outer", "relu",
     "reshape", "scalar", "sigmoid", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
     "sum_to", "tanh", "trace", "unicode", "vector", "vjp", "zeros",
-    "commutation", "hessian", "jacobian", "kron", "unvec", "vec",
+    "commutation", "constant", "hessian", "jacobian", "kron", "unvec", "vec",
     "AmbiguousInputError", "LatexError", "LatexSyntaxError", "UnknownSymbolError", "Verdict",
     "check", "parse",
 ]

@@ -92,7 +92,7 @@ def _derive(args, out) -> int:
     import symgrad as sg
 
     from .latex_in.parser import parse_document
-    from .printing import _latex_name
+    from .names import latex_name as _latex_name
 
     stdin: list = []
     res = parse_document(_read(args.expression, stdin), _shapes(args))

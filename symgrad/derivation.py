@@ -34,11 +34,12 @@ import sympy
 from .errors import DifferentiationError, EvaluationError, SymgradError, ToolError
 from .explicit import explicit
 from .grad import _check_wrt, backprop, grad
+from .names import GREEK_UNICODE
 from .node import Node, substitute, topo
 from .numeric import evaluate, random_env, random_sizes
 from .op import ADD, ATOM, NEG
 from .ops import arith, core, linalg, reduce, shape
-from .printing import GREEK_UNICODE, LATEX, UNICODE, Printer, Style
+from .printing import LATEX, UNICODE, Printer, Style
 from .simplify import simplify
 
 # ---- options ---------------------------------------------------------------------------------
@@ -840,11 +841,12 @@ class _Builder:
 
     def check_symbols(self) -> None:
         """A variable must not print like a symbol of the derivation (a variable named dW)."""
-        mine = {tex for key, (tex, _) in self.symbols.items()
-                if not key.params[0].startswith("generic(")}
+        # Unicode too: \mathit{dW} and the differential dW look alike when typeset.
+        mine = {s for key, pair in self.symbols.items()
+                if not key.params[0].startswith("generic(") for s in pair}
         for v in _user_vars(self.y):
             s = self.base(v)
-            if s in mine:
+            if s in mine or self.base_u(v) in mine:
                 raise SymgradError(
                     f"variable {v.params[0]} prints as {s!r}, like a symbol of the derivation "
                     "(a differential, a cotangent or a named intermediate); rename it"

@@ -9,6 +9,7 @@ import numpy as np
 import sympy
 
 from .errors import EvaluationError, SymgradError
+from .names import name_key
 from .node import Node, describe, topo
 from .ops import core
 
@@ -35,6 +36,7 @@ def bind(exprs, env: dict, sizes: dict | None = None) -> tuple[dict[Node, np.nda
     order = topo(exprs)
     vs = [n for n in order if n.op is core.VAR]
     by_name = {k: v for k, v in env.items() if isinstance(k, str)}
+    by_name.update({name_key(k): v for k, v in by_name.items() if name_key(k) not in by_name})
     bound: dict = {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str)
                    else k: int(v) for k, v in (sizes or {}).items()}
     values: dict[Node, np.ndarray] = {}

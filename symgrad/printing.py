@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import sympy
 
+from .errors import InvalidNameError
+from .names import latex_name, unicode_name
 from .node import Node, topo
 from .op import ADD, ATOM, FRAC, HAD, NEG, POSTFIX, PROD
 
-GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
-    "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
-    "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-}
-GREEK_UNICODE = dict(zip(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
-    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split(),
-    "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
-))
 SUB = dict(zip("0123456789aehijklmnoprstuvx+-()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋₍₎"))
+# A variable printed like a function name, as the last factor of a product.
+_FUNCTION_LIKE = {
+    True: re.compile(r"\\sigma(_\{[^{}]*\})?(\^\{[^{}]*\})?$"),
+    False: re.compile(r"σ[^\s()·]*$"),
+}
 SUP = dict(zip("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺"))
 
 
@@ -46,27 +43,6 @@ class Style:
 
 LATEX = Style()
 UNICODE = Style(latex=False, transpose="ᵀ", ones="1")
-
-
-def _latex_name(name: str) -> str:
-    if name.startswith("\\"):
-        return name
-    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
-    base, subs = (m.group(1), m.group(2)) if m else (name, "")
-    base = "\\" + base if base in GREEK else base
-    if subs:
-        subs = subs if subs.isdigit() or len(subs) == 1 else rf"\text{{{subs}}}"
-        return f"{base}_{{{subs}}}"
-    return base
-
-
-def _unicode_name(name: str) -> str:
-    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
-    base, subs = (m.group(1), m.group(2)) if m else (name, "")
-    base = GREEK_UNICODE.get(base, base)
-    if subs and all(c in SUB for c in subs):
-        return base + "".join(SUB[c] for c in subs)
-    return base + ("_" + subs if subs else "")
 
 
 class Printer:
@@ -120,6 +96,11 @@ class Printer:
         return (_LATEX_TOK if self.is_latex else _UNICODE_TOK)[name]
 
     def juxt(self, a: str, b: str) -> str:
+        if _FUNCTION_LIKE[self.is_latex].search(a):
+            # A variable sigma times (...) must not read as the sigmoid \sigma(...).
+            if b.startswith(("(", r"\left")):
+                return a + (r" \cdot " if self.is_latex else "·") + b
+            return a + (r" \, " if self.is_latex else " ") + b
         if a and b and a[-1].isdigit() and (b[0].isdigit() or b[0] in ".-"):
             return a + (r" \cdot " if self.is_latex else "·") + b
         return f"{a} {b}"
@@ -145,12 +126,18 @@ class Printer:
         return "".join(SUB[c] for c in t) if all(c in SUB for c in t) else "_" + t
 
     def name(self, name: str) -> str:
-        if not self.is_latex:
-            return _unicode_name(name)
-        s = _latex_name(name)
-        return rf"\mathbf{{{s}}}" if self.style.bold and not s.startswith("\\") else s
+        try:
+            if not self.is_latex:
+                return unicode_name(name)
+            return latex_name(name, bold=self.style.bold)
+        except InvalidNameError:
+            # Not a user name (those are checked at declaration): a derivation's own symbol.
+            return name
 
     def number(self, v) -> tuple[str, int]:
+        dec = decimal_text(v, self.is_latex)
+        if dec is not None:
+            return dec
         if self.is_latex:
             s = sympy.latex(v)
         else:
@@ -175,6 +162,8 @@ class Printer:
 
     def ones(self, shape) -> tuple[str, int]:
         T = self.style.transpose
+        if all(s == 1 for s in shape):  # never a 1₁ factor: the (1,) or (1, 1) ones is 1
+            return "1", ATOM
         if len(shape) == 1 or shape[1] == 1:
             return self.ones_vec(shape[0]), ATOM
         if shape[0] == 1:
@@ -182,7 +171,19 @@ class Printer:
         return self.juxt(self.ones_vec(shape[0]), self.ones_vec(shape[1]) + T), PROD
 
     def zeros(self, shape) -> tuple[str, int]:
-        return (r"\mathbf{0}" if self.is_latex else "0"), ATOM
+        """A zero with its size (0ₙ, 0ₙₓₖ), for a bare 0 has no shape to read back."""
+        if all(s == 1 for s in shape):
+            return "0", ATOM
+        if not self.is_latex:
+            return "0" + self.size_of(shape), ATOM
+        return r"\mathbf{0}_{" + r" \times ".join(self.size(s) for s in shape) + "}", ATOM
+
+    def size_of(self, shape) -> str:
+        """A Unicode subscript for a shape: ₙ, ₙₓₖ (or _(n×k) when a size has no subscript)."""
+        subs = [self.size(s) for s in shape]
+        if all(not s.startswith("_") for s in subs):
+            return "ₓ".join(subs)
+        return "_(" + "×".join(str(s) for s in shape) + ")"
 
     def eye(self, n) -> tuple[str, int]:
         if self.is_latex:
@@ -205,7 +206,8 @@ class Printer:
         if n.op is linalg.INV:
             return self.inverse(n.args[0], transposed=True)
         if n.op is linalg.MATMUL and n.ndim == 1 and n.args[0].ndim == 1:
-            return self.fmt(n)  # xᵀ A is already the row: (xᵀ A)ᵀ y prints xᵀ A y
+            # x @ A prints as the column Aᵀ x; its row is xᵀ A: (x @ A) @ y prints xᵀ A y
+            return self.juxt(self.transpose(n.args[0])[0], self.arg(n.args[1], PROD)), PROD
         if n.op is core.ONES and n.ndim == 2 and n.shape[1] == 1:
             return self.ones_vec(n.shape[0]) + self.style.transpose, POSTFIX
         return self.arg(n, ATOM) + self.style.transpose, POSTFIX
@@ -241,6 +243,35 @@ class Printer:
         else:
             e = "^(" + self.fmt(p)[0] + ")"
         return b + ("∘" if elementwise else "") + e, POSTFIX
+
+
+def decimal_text(v, latex: bool) -> tuple[str, int] | None:
+    """A decimal rational as a person writes it: 0.1, 10^{-5}, 2.5 \\cdot 10^{-7}; None for
+    integers, binary fractions (\frac{1}{2}, \frac{3}{4}) and other rationals."""
+    if not isinstance(v, sympy.Rational) or v.is_Integer:
+        return None
+    q = int(v.q)
+    if q & (q - 1) == 0 and abs(v.p) <= 16 and q <= 16:  # a small binary fraction: \frac{3}{4}
+        return None
+    twos = fives = 0
+    while q % 2 == 0:
+        q, twos = q // 2, twos + 1
+    while q % 5 == 0:
+        q, fives = q // 5, fives + 1
+    if q != 1:
+        return None
+    sign = "-" if v < 0 else ""
+    d = (Decimal(abs(int(v.p))) / Decimal(int(v.q))).normalize()
+    digits, exp = d.as_tuple().digits, d.as_tuple().exponent
+    if -exp <= 3:
+        return sign + format(d, "f"), (NEG if sign else ATOM)
+    mant = Decimal((0, digits, -(len(digits) - 1)))  # d = mant · 10^e10, 1 <= mant < 10
+    e10 = exp + len(digits) - 1
+    power = f"10^{{{e10}}}" if latex else "10" + "".join(SUP[c] for c in str(e10))
+    if mant == 1:
+        return sign + power, (NEG if sign else POSTFIX)
+    dot = r" \cdot " if latex else "·"
+    return sign + format(mant, "f") + dot + power, (NEG if sign else PROD)
 
 
 _LATEX_TOK = {

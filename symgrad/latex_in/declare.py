@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import sympy
 
 from ..errors import AmbiguousInputError, SizeError, SymgradError
+from ..names import name_key
 from ..node import Node
 from ..ops import core
-from ..printing import _latex_name
 from ..shapes import as_size
 
 ShapesArg = Mapping | str | Iterable[Node] | None
@@ -24,8 +24,8 @@ ShapesArg = Mapping | str | Iterable[Node] | None
 
 @functools.lru_cache(maxsize=4096)
 def key_of(name: str) -> str:
-    """The canonical key of a variable name: its LaTeX spelling without spaces."""
-    return _latex_name(name).replace(" ", "")
+    """The canonical key of a variable name (symgrad.names.name_key)."""
+    return name_key(name)
 
 
 def size_symbol(name: str) -> sympy.Symbol:

@@ -13,8 +13,8 @@ import re
 from lark import Token
 
 from ..errors import LatexSyntaxError
+from ..names import GREEK
 from ..op import REGISTRY
-from ..printing import GREEK
 
 MAX_CHARS = 10_000  # longer input is refused (parsing is linear, but errors must stay fast)
 MAX_NESTING = 60  # brackets, braces and bars open at once

@@ -8,6 +8,7 @@ from ..errors import SizeError
 from .arith import add, div, mul, neg, pow, sub  # noqa: F401
 from .core import (  # noqa: F401
     as_node,
+    constant,
     eye,
     matrix,
     name,

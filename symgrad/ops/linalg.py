@@ -38,11 +38,18 @@ def _vjp_matmul(n, g, needs):
 
 def _print_matmul(n, P):
     a, b = n.args
+    if a.ndim == 1 and b.ndim == 2:  # a 1-D vector is a column: x @ B is Bᵀ x
+        return P.fmt(as_column(n))
     left = P.transpose(a)[0] if a.ndim == 1 else P.arg(a, PROD)
-    if b.op is n.op and b.ndim == 1 and b.args[0].ndim == 1:
-        # yᵀ B prints as a row; on the right it is the column Bᵀ y (x^T y^T B would misread).
-        b = matmul(transpose(b.args[1]), b.args[0])
     return P.juxt(left, P.arg(b, PROD)), PROD
+
+
+def as_column(n: Node) -> Node:
+    """x @ B (x 1-D) as the column Bᵀ x; the printer's row of it is xᵀ B (Printer.transpose)."""
+    from .shape import T
+
+    x, b = n.args
+    return matmul(b.args[0] if b.op is T else transpose(b), x)
 
 
 def _inverse_of(h):
@@ -175,6 +182,11 @@ def _mm_sandwich(n):  # (Pᵀ D) P = Pᵀ (D P): one association, so Pᵀ D P re
     if (p.op is T and p.args[0] is c) or (c.op is T and c.args[0] is p):
         return matmul(p, matmul(d, c))
     return None
+
+
+@rule(MATMUL, "vector-is-a-column")
+def _mm_column(n):  # x @ B = Bᵀ x: one orientation for 1-D vectors, so equal terms collect
+    return as_column(n) if n.args[0].ndim == 1 and n.args[1].ndim == 2 else None
 
 
 # ---- outer ---------------------------------------------------------------------------------

@@ -413,8 +413,8 @@ def explicit_broadcast(x: Node, shape: Shape) -> Node:
     if x.shape == shape:
         return x
     if x.ndim == 0:
-        if len(shape) == 1:
-            return mul(x, core.ones(shape[0]))
+        if len(shape) == 1 or 1 in shape:  # s 1ₙ, s 1ₖᵀ
+            return mul(x, core.ones(*shape))
         return mul(x, matmul(core.ones(shape[0], 1), transpose(core.ones(shape[1], 1))))
     if len(shape) == 1:  # (1,) -> (n,)
         return matmul(core.ones(shape[0], 1), x)
