@@ -316,3 +316,58 @@ def test_square_shape_strings(spec):
                                         ("n m", (n * m,)), ("2n", (2 * n,))])
 def test_shape_strings_without_spaces(spec, shape):
     assert sg.parse("Z", {"Z": spec}).shape == shape
+
+
+# ---- every name the printer prints parses back to its variable (names.py) ------------------------
+NAMES = ["W", "W1", "W_{1}", "Xr", "Xr2", "alpha", "alpha_1", "lambda", "ell", "Sigma", "sigma",
+         "b_1_2", "b_out", "x_alpha", "x_ij", "exp", "tr", "varepsilon", "theta_k", "Wout"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("make", [
+    lambda v, x: v @ x, lambda v, x: v.T @ x, lambda v, x: 2 * sg.tanh(v @ x),
+])
+def test_printed_names_parse_back(name, make):
+    v, xx = sg.matrix(name, n, n), sg.vector("x", n)
+    e = make(v, xx)
+    assert sg.parse(sg.latex(e), [v, xx]) is e, sg.latex(e)
+
+
+@pytest.mark.parametrize("name", ["sigma", "lambda", "alpha", "Xr", "exp", "W1"])
+def test_printed_scalar_names_parse_back(name):
+    c, xx, M = sg.scalar(name), sg.vector("x", n), sg.matrix("M", n, n)
+    for e in [c * xx, c * (M @ xx), c ** 2 * xx, c * sg.tanh(xx)] + (
+            [] if name == "sigma" else [sg.sigmoid(c * xx), c * sg.sigmoid(xx)]):
+        assert sg.parse(sg.latex(e), [c, xx, M]) is e, sg.latex(e)
+
+
+def test_sigmoid_next_to_a_declared_sigma():
+    c, xx = sg.scalar("sigma"), sg.vector("x", n)
+    with pytest.raises(sg.AmbiguousInputError, match="two readings"):
+        sg.parse(r"\sigma(\sigma \, x)", [c, xx])  # the sigmoid, or sigma times (sigma x)?
+    assert sg.parse(r"\operatorname{sigmoid}(\sigma \, x)", [c, xx]) is sg.sigmoid(c * xx)
+    assert sg.parse(r"\sigma \cdot \operatorname{sigmoid}(x)", [c, xx]) is c * sg.sigmoid(xx)
+
+
+@pytest.mark.parametrize("tex,shapes,want", [
+    ("x1", "x_1: n", "x_1"), ("x_{1}", "x1: n", "x_1"), ("x_1", "x_{1}: n", "x_1"),
+    (r"\mathit{Xr}", "Xr: n×n", "Xr"), (r"\mathrm{Xr}", "Xr: n×n", "Xr"),
+    (r"\mathit{exp}", "exp: n×n", "exp"), (r"b_{1,2}", "b_1_2: n", "b_1,2"),
+    (r"W1^\top", "W_1: n×n", None), (r"\boldsymbol{\theta}_{k}", "theta_k: n", "theta_k"),
+])
+def test_name_spellings_in_latex(tex, shapes, want):
+    got = sg.parse(tex, shapes)
+    if want is None:
+        assert got is sg.matrix("W_1", n, n).T
+    else:
+        assert got.op.name == "var" and got.params[0] == want
+
+
+@pytest.mark.parametrize("tex,shapes,match", [
+    (r"W1 x", "W: n×n, W_1: n×n, x: n", r"the variable W_\{1\} or W times 1"),
+    (r"W1 x", "W: n×n, x: n", "the number 1 or the ones vector"),
+    (r"\mathrm{exp}(x)", "exp: scalar, x: n", r"the function exp or the declared variable exp"),
+])
+def test_name_or_product_two_readings(tex, shapes, match):
+    with pytest.raises(sg.AmbiguousInputError, match=match):
+        sg.parse(tex, shapes)

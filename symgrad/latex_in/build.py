@@ -35,7 +35,7 @@ from ..op import REGISTRY
 from ..ops import api, core, linalg
 from ..shapes import fmt_shape
 from .declare import Declarations, ambiguous_product, key_of, parse_size
-from .tokens import caret_message
+from .tokens import _WORD, caret_message
 
 MAX_DEPTH = 120  # parse-tree depth; deeper input is refused (the builder recurses)
 MAX_FOLDS = 64  # constant folds per input (see Builder.foldable)
@@ -526,13 +526,14 @@ class Builder:
     # ---- products ------------------------------------------------------------------------
     def v_prod(self, a: A) -> V:
         factors, ops = a.kids
-        factors = self.merge_runs(factors, ops)
+        factors, ops = self.merge_runs(factors, ops)
         for f, g in zip(factors, factors[1:]):
             if f.kind == "call" and not f.kids[3]:  # its argument stopped at a function
                 raise self.fail(AmbiguousInputError, self.two_calls(f, g), g.pos)
         vals: list[tuple[V, object]] = []
         for f, op in zip(factors, [None] + list(ops)):
             vals.append((self.value(f), op))
+        self.lone_one(vals)
         # An outer product written inside a chain is a unit: P x y^T Q is P (x y^T) Q, as the
         # printer writes the outer product (a b^T) between matrices.
         i = 0
@@ -559,35 +560,57 @@ class Builder:
             acc = self.juxt(left, acc, op)
         return acc
 
-    def merge_runs(self, factors: list, ops: list) -> list:
-        """Adjacent letters spelling a declared multi-letter name are that name: `loss`."""
+    def merge_runs(self, factors: list, ops: list) -> tuple[list, list]:
+        """Adjacent letters spelling a declared multi-letter name are that name (`loss`), and
+        a letter with digits right after it is the declared name with that subscript (`W1` is
+        W_1, as names.py reads it); ops[i] stays the operator before factors[i + 1]."""
         if len(factors) < 2 or not (self.d.vars or self.d.defs):
-            return factors
-        longs = {k for k in list(self.d.vars) + list(self.d.defs) if len(k) > 1
-                 and k.isalnum()}
-        if not longs:
-            return factors
-        out = []
+            return factors, ops
+        known = set(self.d.vars) | set(self.d.defs)
+        longs = {k for k in known if len(k) > 1 and k.isalnum()}
+        longest = max((len(k) for k in longs), default=0)
+        out, out_ops = [], []
         i = 0
-        longest = max(len(k) for k in longs)
         while i < len(factors):
-            best = None
-            for j in range(min(len(factors), i + longest), i + 1, -1):
-                run = factors[i:j]
-                if all(f.kind == "name" and f.kids[2] == "LETTER" and not f.kids[1]
-                       for f in run) and all(op is None for op in ops[i:j - 1]) and all(
-                        run[t + 1].pos == run[t].pos + 1 for t in range(len(run) - 1)):
-                    word = "".join(f.kids[0] for f in run)
-                    if key_of(word) in longs:
-                        best = (j, A("name", run[0].pos, word, None, "WORD"))
-                        break
-            if best:
-                out.append(best[1])
-                i = best[0]
-            else:
-                out.append(factors[i])
-                i += 1
-        return out
+            j, f = self.letter_run(factors, ops, i, longest, longs) or (i + 1, factors[i])
+            named = j < len(factors) and ops[j - 1] is None and self.indexed_name(
+                f, factors[j], known)
+            if named:
+                f, j = named, j + 1
+            if out:
+                out_ops.append(ops[i - 1])
+            out.append(f)
+            i = j
+        return out, out_ops
+
+    @staticmethod
+    def letter_run(factors, ops, i, longest, longs):
+        for j in range(min(len(factors), i + longest), i + 1, -1):
+            run = factors[i:j]
+            if all(f.kind == "name" and f.kids[2] == "LETTER" and not f.kids[1]
+                   for f in run) and all(op is None for op in ops[i:j - 1]) and all(
+                    run[t + 1].pos == run[t].pos + 1 for t in range(len(run) - 1)):
+                word = "".join(f.kids[0] for f in run)
+                if key_of(word) in longs:
+                    return j, A("name", run[0].pos, word, None, "WORD")
+        return None
+
+    def indexed_name(self, f: A, g: A, known: set) -> A | None:
+        """`W1` (a letter, digits written against it, their postfixes: `W1^\\top`) is the
+        declared W_1; None when it is not a declared name (then it is the product)."""
+        num = g.kids[0] if g.kind == "post" else g
+        if not (f.kind == "name" and f.kids[2] == "LETTER" and f.kids[1] is None
+                and num.kind == "num" and num.kids[0].isdigit() and num.pos == f.pos + 1):
+            return None
+        base, digits = f.kids[0], num.kids[0]
+        if key_of(base + digits) not in known:
+            return None
+        if key_of(base) in known:
+            raise self.fail(AmbiguousInputError, f"{base}{digits} has two readings: the "
+                            f"variable {base}_{{{digits}}} or {base} times {digits}; write "
+                            f"{base}_{{{digits}}} for the variable", f.pos)
+        name = A("name", f.pos, base, digits, "LETTER")
+        return A("post", f.pos, name, g.kids[1]) if g.kind == "post" else name
 
     def juxt(self, L: V, R: V, op=None) -> V:
         pos = R.pos
@@ -605,13 +628,6 @@ class Builder:
                 (L.node.ndim == 2 and L.node.shape[1] == 1) or (L.node.ndim == 1 and not L.row)):
             R = replace(R, row=True, lift=True, flex=False)
         a, b = L.node, R.node
-        if op is None and ((R.one and a.ndim > 0) or (L.one and (R.row or (
-                b.ndim == 2 and b.shape[0] == 1)))):
-            lone, other = (R, L) if R.one else (L, R)
-            raise self.fail(AmbiguousInputError, f"the numeral 1 next to {describe(other.node)}"
-                            r" has two readings: the number 1 or the ones vector; write "
-                            r"\mathbf{1}_{n} for the ones vector, or leave the factor 1 out",
-                            lone.pos)
         if a.ndim == 0 or b.ndim == 0:
             ca, cb = core.const_value(a), core.const_value(b)
             if self.foldable(ca, cb):
@@ -864,6 +880,20 @@ class Builder:
         vname = target.params[0] if target.op is core.VAR else name
         return V(core.variable("dL/d" + vname, *target.shape, kind="upstream"), pos)
 
+    def lone_one(self, vals: list) -> None:
+        """The numeral 1 written against a non-scalar (`x^\\top 1`, `A1`) may be the number or
+        the ones vector; written with \\cdot it is the number."""
+        big = next((v.node for v, _ in vals if v.node is not None and v.node.ndim), None)
+        if big is None:
+            return
+        for i, (v, op) in enumerate(vals):
+            after = vals[i + 1][1] if i + 1 < len(vals) else None
+            if v.one and (op is None and i > 0 or after is None and i + 1 < len(vals)):
+                raise self.fail(AmbiguousInputError, f"the numeral 1 in a product with "
+                                f"{describe(big)} has two readings: the number 1 or the ones "
+                                r"vector; write \mathbf{1}_{n} for the ones vector, or leave "
+                                "the factor 1 out", v.pos)
+
     def two_calls(self, f: A, g: A) -> str:
         """A function without parentheses, then another function: which one binds what?"""
         head = self.text[f.pos: f.kids[2].pos].strip()
@@ -879,6 +909,13 @@ class Builder:
             raise self.fail(LatexSyntaxError, f"unknown function {fname}", a.pos)
         if fname == "sigmoid" and self.text.startswith("\\sigma", a.pos):
             self.sigma_product(a)
+        word = _WORD.match(self.text, a.pos)
+        if word and word.group(1) != "operatorname" and key_of(word.group(2)) in (
+                self.d.vars.keys() | self.d.defs.keys()):
+            raise self.fail(AmbiguousInputError, f"{word.group()} has two readings: the "
+                            f"function {fname} or the declared variable {word.group(2)}; write "
+                            rf"\operatorname{{{word.group(2)}}} for the function, "
+                            rf"\mathit{{{word.group(2)}}} for the variable", a.pos)
         if fname == "log" and not paren and arg.kind == "bars":  # \log|X| is log det X
             x = self.materialize(self.value(arg.kids[0]))
             if x.ndim == 2 and x.shape[0] == x.shape[1]:

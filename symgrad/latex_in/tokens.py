@@ -57,6 +57,7 @@ STYLES = {"mathbf", "bm", "boldsymbol", "mathbb", "mathit", "mathsf", "mathcal",
           "pmb", "mathscr", "mathfrak", "bold"}
 WORD_STYLES = {"operatorname", "mathrm", "text", "textrm", "textup", "textit", "mathit",
                "mathsf", "textbf", "mathnormal"}
+NAME_STYLES = {"mathit", "mathnormal"}  # a word in these is a variable, never a function
 SIZING = re.compile(r"\\(?:left|right|[bB]igg?[lrm]?)(?![A-Za-z])\s*")
 OPEN_DELIMS = {"(": "(", "[": "(", "\\{": "(", "\\langle": "("}
 CLOSE_DELIMS = {")": ")", "]": ")", "\\}": ")", "\\rangle": ")"}
@@ -180,7 +181,8 @@ class Tokenizer:
                                                   and text[i + 1].isascii()):
                 m = _NUMBER.match(text, i)
                 # 1^\top and 1_n are the ones vector, as \mathbf{1}^\top: never the number 1
-                one = m.group() == "1" and _ONE_AS_VECTOR.match(text, m.end())
+                one = m.group() == "1" and _ONE_AS_VECTOR.match(text, m.end()) and not (
+                    text[i - 1: i].isascii() and text[i - 1: i].isalpha())  # W1^\top is W_1
                 self.emit("ONES" if one else "NUMBER", m.group(), i)
                 i = m.end()
                 continue
@@ -297,7 +299,7 @@ class Tokenizer:
         sub = normalize_sub(raw)
         if not sub:
             raise syntax_error("an empty subscript", text, i)
-        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{}]+", sub):
+        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},]+", sub):
             raise syntax_error(f"unreadable subscript {raw!r}", text, j)
         self.emit("SUB", sub, i)
         return end
@@ -396,7 +398,10 @@ class Tokenizer:
             and SIZING.sub("", rest[:8]).startswith(("(", "["))
 
     def word(self, w: str, m: re.Match, i: int) -> int:
-        if w in FUNCTION_WORDS:
+        if m.group(1) in NAME_STYLES and re.fullmatch(r"[A-Za-z]+", w):
+            # \mathit{Xr} is how names.py prints a word: always a name (\mathit{exp} too)
+            self.emit("LETTER" if len(w) == 1 else "WORD", w, i)
+        elif w in FUNCTION_WORDS:
             self.emit("FUNC", FUNCTION_WORDS[w], i)
         elif getattr(REGISTRY.get(w), "definition", None) is not None:
             self.emit("FUNC", w, i)  # a function made with sg.elementwise
