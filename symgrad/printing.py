@@ -75,6 +75,8 @@ class Printer:
         (or as given, when it is an operand of + or - and the style marks broadcasts)."""
         if n.ndim == 0 or n.shape == out_shape or (markable and self.style.mark_broadcasts):
             return self.arg(n, min_prec)
+        if all(s == 1 for s in n.shape):  # a (1,) or (1, 1) operand broadcasts as a scalar
+            return self.arg(n, min_prec)
         from .ops.shape import explicit_broadcast
 
         return self.arg(explicit_broadcast(n, out_shape), min_prec)
@@ -174,6 +176,10 @@ class Printer:
         """A zero with its size (0ₙ, 0ₙₓₖ), for a bare 0 has no shape to read back."""
         if all(s == 1 for s in shape):
             return "0", ATOM
+        T = self.style.transpose
+        if len(shape) == 2 and 1 in shape:  # a column 0ₙ or a row 0ₘᵀ, as the ones
+            zero = self.zeros((shape[0] if shape[1] == 1 else shape[1],))[0]
+            return (zero, ATOM) if shape[1] == 1 else (zero + T, POSTFIX)
         if not self.is_latex:
             return "0" + self.size_of(shape), ATOM
         return r"\mathbf{0}_{" + r" \times ".join(self.size(s) for s in shape) + "}", ATOM

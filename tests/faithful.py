@@ -26,18 +26,22 @@ PREAMBLE = (r"\documentclass{article}\usepackage{amsmath,amssymb,bm}"
 HAS_PDFLATEX = shutil.which("pdflatex") is not None
 
 
-def reparse_error(e: Node, seed: int, tex: str | None = None) -> str | None:
-    """None when parse(latex(e)), read with e's variables and shape, has e's value."""
+def reparse_error(e: Node, seed: int = 0, tex: str | None = None,
+                  env: dict | None = None, declare: Node | None = None) -> str | None:
+    """None when parse(latex(e)), read with the variables of e (and of `declare`: an
+    objective whose variables declare the sizes) and e's shape, has e's value (at `env`,
+    else at random sizes and values drawn from `seed`)."""
     tex = sg.latex(e) if tex is None else tex
+    decls = variables([e] if declare is None else [e, declare])
     try:
-        got = sg.parse(tex, variables(e), shape=e.shape)
+        got = sg.parse(tex, decls, shape=e.shape)
     except sg.SymgradError as exc:
         return f"{tex}\n  does not parse: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     if got.shape != e.shape:
         return f"{tex}\n  parses to shape {got.shape}, not {e.shape}"
     rng = np.random.default_rng(seed)
-    sizes = random_sizes([e, got], rng)
-    env = random_env([e, got], sizes, rng)
+    sizes = random_sizes([e, got] + decls, rng)
+    env = random_env([e, got], sizes, rng) if env is None else env
     with np.errstate(all="ignore"):
         want = sg.evaluate(e, env, sizes)
         val = sg.evaluate(got, env, sizes)
