@@ -50,12 +50,16 @@ class Printer:
         self.style = style
         self.is_latex = style.latex
         self.memo: dict[Node, tuple[str, int]] = {}
+        self.sigma_taken = False
 
     # ---- driving -----------------------------------------------------------------------
     def __call__(self, root: Node) -> str:
         # Children first, so the recursion below stays shallow; a named node prints as its
         # name, so what it names is not formatted at all.
-        for n in topo(root, leaf=lambda m: m.op.name == "name"):
+        nodes = topo(root, leaf=lambda m: m.op.name == "name")
+        # Next to a variable named sigma, \sigma(x) has two readings: the sigmoid is spelled out.
+        self.sigma_taken = any(m.op.name == "var" and m.params[0] == "sigma" for m in nodes)
+        for n in nodes:
             self.fmt(n)
         return self.fmt(root)[0]
 

@@ -64,7 +64,8 @@ def test_sigma_variable_never_reads_as_the_sigmoid():
     assert sg.latex(s * (W @ x + 1)) == r"\sigma \cdot (W x + 1)"
     assert sg.latex(s * x) == r"\sigma \, x"
     assert sg.latex(sg.sigmoid(W @ x)) == r"\sigma(W x)"
-    assert sg.latex(s * sg.sigmoid(x)) == r"\sigma \, \sigma(x)"
+    # next to a variable sigma, \sigma(x) could be sigma times x: the sigmoid is spelled out
+    assert sg.latex(s * sg.sigmoid(x)) == r"\sigma \, \operatorname{sigmoid}(x)"
     assert str(s * (x + 1)) == "σ·(x + 1)"
     shapes = {"sigma": (), "W": ("n", "m"), "x": ("m",)}
     e = s * (W @ x + 1)

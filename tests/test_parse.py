@@ -336,8 +336,8 @@ def test_printed_names_parse_back(name, make):
 @pytest.mark.parametrize("name", ["sigma", "lambda", "alpha", "Xr", "exp", "W1"])
 def test_printed_scalar_names_parse_back(name):
     c, xx, M = sg.scalar(name), sg.vector("x", n), sg.matrix("M", n, n)
-    for e in [c * xx, c * (M @ xx), c ** 2 * xx, c * sg.tanh(xx)] + (
-            [] if name == "sigma" else [sg.sigmoid(c * xx), c * sg.sigmoid(xx)]):
+    for e in [c * xx, c * (M @ xx), c ** 2 * xx, c * sg.tanh(xx), sg.sigmoid(c * xx),
+              c * sg.sigmoid(xx), sg.sigmoid(M @ xx) + c * (M @ xx + 1)]:
         assert sg.parse(sg.latex(e), [c, xx, M]) is e, sg.latex(e)
 
 

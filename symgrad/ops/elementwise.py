@@ -32,6 +32,8 @@ def _print_fn(latex: str, uni: str, wrap: str = "func"):
             return P.delim(P.arg(a, 0), "abs"), ATOM
         if wrap == "sqrt":
             return P.sqrt(P.arg(a, 0)), ATOM
+        if P.is_latex and latex == r"\sigma" and P.sigma_taken:
+            return P.func(r"\operatorname{sigmoid}", P.arg(a, 0)), ATOM
         return P.func(latex if P.is_latex else uni, P.arg(a, 0)), ATOM
 
     return pr
