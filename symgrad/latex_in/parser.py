@@ -18,9 +18,10 @@ from lark.lexer import Lexer
 from ..errors import LatexSyntaxError, SymgradError
 from ..node import Node
 from ..shapes import as_shape
-from .build import A, Builder, Result, Statement, _TooDeep, conform
+from .build import Builder, conform
 from .declare import DOTS, ShapesArg, declarations, key_of
 from .tokens import syntax_error, tokenize
+from .tree import A, Result, Statement, _TooDeep
 
 __all__ = ["parse", "parse_document"]
 
