@@ -6,8 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from strategies import ci_examples, numeric_point, objectives, seeds
 
 import symgrad as sg
+from symgrad.numeric import variables
 
 N, d, n, m, k = sg.dims("N d n m k")
 BIAS = "W: n×m, X: m×k, b: n×1"  # batch on columns: f = W X + b
@@ -195,3 +199,22 @@ def test_the_rounding_allowance_is_measured_not_assumed():
 def test_sizes_too_large_to_sample_are_refused(decl):
     with pytest.raises(sg.SizeError, match="too large to evaluate"):
         sg.check(r"2 x", r"x^\top x, \quad " + decl, "x")
+
+
+@ci_examples(30)
+@given(objectives(), st.sampled_from([1e-10, 1.0, 1e10]), st.data())
+def test_verdicts_on_random_gradients_at_every_scale(ey, scale, data):
+    """The exact gradient is right; twice, minus and (1 + 1e-6) times it are wrong, unless
+    the gradient is zero (then they are the gradient)."""
+    _, y = ey
+    x = data.draw(st.sampled_from([v for v in variables(y) if v.params[2] != "upstream"]))
+    ys = scale * y
+    g = sg.grad(ys, x)
+    right = sg.check(g, ys, x)
+    assert right.ok, right.summary
+    sizes, env = numeric_point([ys, g], data.draw(seeds()))
+    assume(np.all(np.isfinite(sg.evaluate(g, env, sizes))))
+    assume(np.any(sg.evaluate(g, env, sizes) != 0))
+    for wrong in (2 * g, -g, (1 + 1e-6) * g):
+        v = sg.check(wrong, ys, x)
+        assert not v.ok, (sg.latex(wrong), v.summary)
