@@ -349,14 +349,14 @@ def _wrt(x) -> tuple[Node, bool]:
     return x, False
 
 
-def _fresh(like: Node, exprs: list[Node], stem: str = "u") -> Node:
+def _fresh(like: Node, exprs: list[Node], stem: str = "u", kind: str = "var") -> Node:
     """A variable of like's shape whose name no variable of `exprs` uses (nodes are interned by
     name: a clash would silently identify the two)."""
     taken = {v.params[0] for v in variables(exprs)}
     name, k = stem, 0
     while name in taken:
         name, k = f"{stem}_{k}", k + 1
-    return core.variable(name, *like.shape)
+    return core.variable(name, *like.shape, kind=kind)
 
 
 def _too_many_axes(y: Node, x: Node, what: str) -> UnsupportedError:
@@ -489,7 +489,7 @@ def hessian_steps(L: Node, x: Node) -> list[Step]:
     H = hessian(L, x)
     var, is_vec = _wrt(x)
     name = var.params[0]
-    dx = _fresh(var, [L, var], "d" + name)
+    dx = _fresh(var, [L, var], "d" + name, kind="differential")
     g = _simplify(backprop(_simplify(L), core.number(1), [var])[0])
     dg = _simplify(backprop(g, dx, [var])[0])
     dvec = kr.vec(dx) if is_vec else dx

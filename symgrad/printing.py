@@ -144,10 +144,21 @@ class Printer:
         dec = decimal_text(v, self.is_latex)
         if dec is not None:
             return dec
+        c, root = v.as_coeff_Mul() if isinstance(v, sympy.Mul) else (None, None)
+        if (isinstance(c, sympy.Rational) and c.q > 1 and isinstance(root, sympy.Pow)
+                and root.exp == sympy.S.Half and root.base.is_Integer):
+            # SymPy's √6/6 is the 1/√6 a person writes
+            num, k = c * root.base, root.base
+            sign, num = ("-", -num) if num < 0 else ("", num)
+            if self.is_latex:
+                text, prec = rf"\frac{{{sympy.latex(num)}}}{{\sqrt{{{k}}}}}", FRAC
+            else:
+                text, prec = f"{num}/√{k}", HAD
+            return (sign + text, NEG) if sign else (text, prec)
         if self.is_latex:
             s = sympy.latex(v)
         else:
-            s = str(v).replace("**", "^").replace("*", "·")
+            s = str(v).replace("**", "^").replace("*", "·").replace("sqrt", "√")
         if v.could_extract_minus_sign():
             return s, NEG
         if not self.is_latex and "/" in s:

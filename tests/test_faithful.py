@@ -139,6 +139,10 @@ def test_numbers_print_as_written():
         assert sg.latex(e) == want
         faithful(e)
     assert sg.latex(1 / sg.sqrt(n_) * x) == r"\frac{1}{\sqrt{d}} x"  # a size: parser todo
+    for e, want in [(sg.simplify(x / sg.sqrt(6)), r"\frac{1}{\sqrt{6}} x"),  # was √6/6
+                    (sg.simplify(-x / sg.sqrt(2)), r"-\frac{1}{\sqrt{2}} x")]:
+        assert sg.latex(e) == want
+        faithful(e)
     assert str(1e-5 * x) == "10⁻⁵ x" and str(0.5 * x) == "(1/2) x"
     S, r = sg.matrix("Sigma", n, n, symmetric=True), sg.vector("r", n)
     L = 0.5 * sg.logdet(S) + 0.5 * (r @ sg.inv(S) @ r)

@@ -28,6 +28,8 @@ def _print_var(n, P):
     name, _, kind = n.params
     if kind == "upstream":
         return P.upstream(name[len("dL/d"):])
+    if kind == "differential":  # dx: d before the variable's name (\mathit{dx} is a name)
+        return "d" + P.name(name[1:]), ATOM
     return P.name(name), ATOM
 
 
