@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
+import numpy as np
 import pytest
 import sympy
 
@@ -279,7 +280,7 @@ def test_one_transposed_is_the_sum():
     (r"\log x \log y", "x: n, y: n", [r"its argument is x", "the whole product"]),
     (r"\operatorname{tr} A \det B", "A: n×n, B: n×n", ["its argument is A", "whole product"]),
     (r"x^\top 1", "x: n", ["the number 1", "the ones vector"]),
-    (r"1 x^\top", "x: n", ["the number 1", "the ones vector"]),
+    (r"A 1 x", "A: n×n, x: n", ["the number 1", "the ones vector"]),
     (r"s^T", "s: scalar, T: scalar", ["transpose", "power T"]),
     (r"x, x \in \mathbb{R}^{n \cdot m}", None, [r"matrix of shape n×m", "one axis of length"]),
     (r"A x", "A: n*n, x: n", [r"matrix of shape n×n", "one axis of length n·n"]),
@@ -371,3 +372,11 @@ def test_name_spellings_in_latex(tex, shapes, want):
 def test_name_or_product_two_readings(tex, shapes, match):
     with pytest.raises(sg.AmbiguousInputError, match=match):
         sg.parse(tex, shapes)
+
+
+def test_a_one_by_one_matrix_beside_a_matrix_scales_it():
+    cc, C = sg.matrix("c", n, 1), sg.matrix("C", m, n)
+    got = sg.parse(r"\frac{\mathbf{1}_{n}^{\top} c}{n} C^{\top}", [cc, C])
+    assert got.shape == (n, m)  # (1, 1) times (n, m) cannot be a matrix product
+    env = {"c": np.arange(1.0, 4.0).reshape(3, 1), "C": np.arange(6.0).reshape(2, 3)}
+    np.testing.assert_allclose(sg.evaluate(got, env), 2.0 * env["C"].T)

@@ -147,6 +147,10 @@ class Products:
             if a.op is core.ONES and a.shape[1] == 1:
                 return V(core.ones(a.shape[0], b.shape[0]), L.pos)
             return V(linalg.matmul(a, api.transpose(core.ones(b.shape[0], 1))), L.pos)
+        # a 1×1 matrix is a number on paper: beside a matrix it cannot multiply, it scales it
+        if a.shape == (1, 1) and b.ndim == 2 and b.shape[0] != 1 or \
+                b.shape == (1, 1) and a.ndim == 2 and a.shape[1] != 1:
+            return V(api.mul(a, b), L.pos)
         return self.matmul(a, b, L, R, pos)
 
     def matmul(self, a: Node, b: Node, L: V, R: V, pos: int) -> V:
@@ -211,18 +215,16 @@ class Products:
         return v.node
 
     def lone_one(self, vals: list) -> None:
-        """The numeral 1 written against a non-scalar (`x^\\top 1`, `A1`) may be the number or
-        the ones vector; written with \\cdot it is the number."""
-        big = next((v.node for v, _ in vals if v.node is not None and v.node.ndim), None)
-        if big is None:
-            return
+        """The numeral 1 written after a non-scalar (`x^\\top 1`, `A1`) may be the number or
+        the ones vector; written with \\cdot, or first (a coefficient), it is the number."""
         for i, (v, op) in enumerate(vals):
-            after = vals[i + 1][1] if i + 1 < len(vals) else None
-            if v.one and (op is None and i > 0 or after is None and i + 1 < len(vals)):
-                raise self.fail(AmbiguousInputError, f"the numeral 1 in a product with "
-                                f"{describe(big)} has two readings: the number 1 or the ones "
-                                r"vector; write \mathbf{1}_{n} for the ones vector, or leave "
-                                "the factor 1 out", v.pos)
+            big = next((w.node for w, _ in vals[:i] if w.node is not None and w.node.ndim),
+                       None) if v.one and op is None else None
+            if big is not None:
+                raise self.fail(AmbiguousInputError, f"the numeral 1 after {describe(big)} has "
+                                "two readings: the number 1 or the ones vector; write "
+                                r"\mathbf{1}_{n} for the ones vector, or leave the factor 1 "
+                                "out", v.pos)
 
     def two_calls(self, f: A, g: A) -> str:
         """A function without parentheses, then another function: which one binds what?"""
