@@ -380,3 +380,11 @@ def test_a_one_by_one_matrix_beside_a_matrix_scales_it():
     assert got.shape == (n, m)  # (1, 1) times (n, m) cannot be a matrix product
     env = {"c": np.arange(1.0, 4.0).reshape(3, 1), "C": np.arange(6.0).reshape(2, 3)}
     np.testing.assert_allclose(sg.evaluate(got, env), 2.0 * env["C"].T)
+
+
+@pytest.mark.parametrize("tex,want", [
+    (r"\mathbf{0}_{n \times k}", sg.zeros(n, k)), (r"\mathbf{0}_{n×k}", sg.zeros(n, k)),
+    (r"\mathbf{1}_{n \times k}", sg.ones(n, k)), (r"\mathbf{0}_{n}", sg.zeros(n)),
+])
+def test_sized_matrices_of_zeros_and_ones(tex, want):
+    assert sg.parse(tex, SHAPES) is want

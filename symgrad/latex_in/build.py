@@ -15,6 +15,7 @@ Paper notation has no 1-D/2-D distinction, NumPy does; the conventions chosen he
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import replace
 
@@ -31,12 +32,13 @@ from ..node import Node, describe
 from ..op import REGISTRY
 from ..ops import api, core, linalg
 from ..shapes import fmt_shape
-from .declare import Declarations, ambiguous_product, key_of, parse_size
+from .declare import Declarations, ambiguous_product, key_of, parse_shape, parse_size
 from .postfix import Postfix
 from .products import Products
 from .tokens import _WORD, caret_message
 from .tree import A, LatexAssumptionWarning, Result, Statement, V, _Unknown
 
+_TIMES = re.compile(r"×|\\times(?![A-Za-z])")
 MAX_FOLDS = 64  # constant folds per input (see Builder.foldable)
 
 
@@ -261,6 +263,13 @@ class Builder(Products, Postfix):
         self.unknown.setdefault(pyname, ast.pos)
         raise _Unknown
 
+    def shape(self, text: str, pos: int) -> tuple:
+        try:
+            return parse_shape(text, self.d.sizes)
+        except SymgradError as exc:
+            raise self.fail(type(exc) if isinstance(exc, LatexError) else SizeError, str(exc),
+                            pos) from None
+
     def size(self, text: str, pos: int):
         try:
             return parse_size(text, self.d.sizes)
@@ -330,12 +339,16 @@ class Builder(Products, Postfix):
         (sub,) = a.kids
         if sub is None:
             return V(None, a.pos, pending="ones")
+        if _TIMES.search(sub):  # \mathbf{1}_{n \times k}: the ones matrix
+            return V(core.ones(*self.shape(sub, a.pos)), a.pos)
         return V(core.ones(self.size(sub, a.pos)), a.pos, ones=True)
 
     def v_zeros(self, a: A) -> V:
         (sub,) = a.kids
         if sub is None:
             return V(None, a.pos, pending="zeros")
+        if _TIMES.search(sub):  # \mathbf{0}_{n \times k}, as the printer sizes zero matrices
+            return V(core.zeros(*self.shape(sub, a.pos)), a.pos)
         return V(core.zeros(self.size(sub, a.pos)), a.pos)
 
     def v_group(self, a: A) -> V:

@@ -299,7 +299,7 @@ class Tokenizer:
         sub = normalize_sub(raw)
         if not sub:
             raise syntax_error("an empty subscript", text, i)
-        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},]+", sub):
+        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},×]+", sub):
             raise syntax_error(f"unreadable subscript {raw!r}", text, j)
         self.emit("SUB", sub, i)
         return end
