@@ -29,8 +29,6 @@ def faithful(e, seed: int = 0, env: dict | None = None, declare=None) -> None:
 # ---- the registry: every op, every declared case (broadcasting pairs included) -------------
 # Printed right, not yet read by the parser (its side of issue 10): strict, so a fix shows.
 PARSER_TODO = {  # op name or case id -> why
-    "step-(3,4)": r"\mathbf{0}_{3 \times 4}: the parser reads one size",
-    "sign-(3,4)": r"\mathbf{0}_{3 \times 4}: the parser reads one size",
     "kron": r"\otimes is not supported by the parser",
     "vec": r"\operatorname{vec} is not supported by the parser",
     "unvec": r"\operatorname{vec}^{-1} is not supported by the parser",
