@@ -11,6 +11,7 @@ from .errors import (
     DifferentiationError,
     EvaluationError,
     ExpressionTypeError,
+    InvalidNameError,
     LatexError,
     LatexSyntaxError,
     ShapeError,
@@ -32,6 +33,7 @@ from .ops.api import (
 )
 from .ops.api import (
     broadcast_to,
+    constant,
     cos,
     cumsum,
     det,
@@ -75,8 +77,8 @@ from .testing import gradcheck
 __version__ = "0.1.0"
 
 __all__ = [
-    "DifferentiationError", "EvaluationError", "ExpressionTypeError", "Node", "ShapeError",
-    "SizeError", "Style",
+    "DifferentiationError", "EvaluationError", "ExpressionTypeError", "InvalidNameError", "Node",
+    "ShapeError", "SizeError", "Style",
     "Derivation", "DerivationOptions", "ToolError", "derive",
     "SymgradError", "UnsupportedError", "abs", "broadcast_to", "codegen", "cos", "cumsum", "det",
     "diag",
@@ -85,7 +87,7 @@ __all__ = [
     "log", "logdet", "logsumexp", "matrix", "mean", "name", "norm", "ones", "outer", "relu",
     "reshape", "scalar", "sigmoid", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
     "sum_to", "tanh", "trace", "unicode", "vector", "vjp", "zeros",
-    "commutation", "hessian", "jacobian", "kron", "unvec", "vec",
+    "commutation", "constant", "hessian", "jacobian", "kron", "unvec", "vec",
     "AmbiguousInputError", "LatexError", "LatexSyntaxError", "UnknownSymbolError", "Verdict",
     "check", "parse", "from_sympy", "to_sympy", "show",
 ]

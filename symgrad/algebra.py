@@ -174,9 +174,21 @@ def _single(t: Terms):
     return None
 
 
+def _matrix_factors(n: Node) -> list[Node]:
+    """The factors of a product of matrices, left to right, whatever its grouping."""
+    if n.op is linalg.MATMUL and n.ndim == 2 and n.args[0].ndim == 2 and n.args[1].ndim == 2:
+        return _matrix_factors(n.args[0]) + _matrix_factors(n.args[1])
+    return [n]
+
+
 def _atom(n: Node, k: int = 1) -> Terms:
     if n.op is linalg.MATMUL and n.args[0].ndim == 1 and n.args[1].ndim == 2:
-        n = linalg.matmul(shape.transpose(n.args[1]), n.args[0])  # xᵀ A = (Aᵀ x)ᵀ: one form
+        n = linalg.as_column(n)  # x @ A = Aᵀ x: one orientation for 1-D vectors
+    factors = _matrix_factors(n)
+    if len(factors) > 2:  # (A B) C and A (B C) are one product: group it to the right
+        n = factors[-1]
+        for f in reversed(factors[:-1]):
+            n = linalg.matmul(f, n)
     return {((n, k),): sympy.Integer(1)}
 
 

@@ -3,6 +3,10 @@
 The decision is numeric: the claim and symgrad's gradient are evaluated in float64 at several
 random bindings of the symbolic sizes (distinct sizes, so a transpose or a wrong shape cannot
 hide behind n = m) and several random inputs each; one agreeing sample never makes a verdict.
+The comparison is relative to the size of the values, so it holds at every scale (a gradient
+of entries 1e-10 claimed twice too large is wrong), plus the float64 rounding error of the two
+computations, measured by evaluating them again with every intermediate value perturbed by a
+few ulps (Monte Carlo arithmetic): a claim right up to rounding stays right.
 When the claim is wrong, cheap experiments on the same samples name the likely mistake.
 """
 
@@ -15,12 +19,12 @@ import numpy as np
 import sympy
 
 from .display import inline_math
-from .errors import DifferentiationError, EvaluationError, SymgradError
+from .errors import DifferentiationError, EvaluationError, SizeError, SymgradError
 from .grad import grad
 from .latex_in.build import Builder, conform
 from .latex_in.declare import Declarations, ShapesArg, declarations, key_of
 from .latex_in.parser import parse_document, statements
-from .node import Node, topo
+from .node import Node, describe, topo
 from .numeric import evaluate, free_sizes, variables
 from .ops import core
 from .ops.shape import sum_axes
@@ -185,6 +189,50 @@ class _Sample:
     env: dict
     claimed: np.ndarray
     true: np.ndarray
+    noise: float = 0.0  # how far rounding alone may move claimed - true (absolute)
+
+
+MAX_ENTRIES = 10**6  # per array at a sampled binding; a larger size cannot be checked
+_ULPS = 4 * np.finfo(float).eps  # the relative perturbation that stands for rounding
+_NOISE_RUNS, _NOISE_SAFETY = 2, 8
+_NOISE_CAP = 1e-11  # of the largest intermediate value: rounding never explains more
+
+
+def _entries(nodes, sizes: dict) -> None:
+    """Refuse a binding where some array is too large to sample (R^{n n n ...}, R^{10^11})."""
+    for n in nodes:
+        count = 1
+        for s in n.shape:
+            count *= int(sympy.sympify(s).subs(sizes)) if isinstance(s, sympy.Expr) else int(s)
+            if count > MAX_ENTRIES:
+                sz = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "no symbolic sizes"
+                raise SizeError(
+                    f"{describe(n)} has more than {MAX_ENTRIES:,} entries at the sizes "
+                    f"check() samples ({sz}): too large to evaluate; declare smaller sizes")
+
+
+def _values_and_noise(claim: Node, truth: Node, env: dict, sizes: dict, rng):
+    """The claim and the truth at env, and a bound on what float64 rounding does to their
+    difference: both computations again with each value perturbed by a few ulps."""
+    c, t = (np.asarray(v, float) for v in evaluate([claim, truth], env, sizes))
+    if c.shape != t.shape:
+        return c, t, 0.0
+    largest = [0.0]
+
+    def perturb(n: Node, a: np.ndarray) -> np.ndarray:
+        if not n.args and n.op is not core.VAR:
+            return a  # constants (2 in x^2, I, 1) are exact
+        fin = np.abs(a[np.isfinite(a)])
+        largest[0] = max(largest[0], float(np.max(fin, initial=0.0)))
+        return a * (1.0 + _ULPS * rng.uniform(-1.0, 1.0, np.shape(a)))
+
+    spread = 0.0
+    for _ in range(_NOISE_RUNS):
+        c2, t2 = evaluate([claim, truth], env, sizes, perturb=perturb)
+        with np.errstate(invalid="ignore"):
+            moved = np.abs(np.asarray(c2) - c) + np.abs(np.asarray(t2) - t)
+        spread = max(spread, float(np.max(moved[np.isfinite(moved)], initial=0.0)))
+    return c, t, min(_NOISE_SAFETY * spread, _NOISE_CAP * largest[0])
 
 
 def _size_bindings(syms, count: int, rng) -> list[dict]:
@@ -204,14 +252,17 @@ def _size_bindings(syms, count: int, rng) -> list[dict]:
     return out
 
 
-def _close(a: np.ndarray, b: np.ndarray, rtol: float) -> bool:
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, noise: float = 0.0) -> bool:
+    """a equals b up to rtol times the largest entry of either, and the rounding `noise`;
+    NaN and infinite entries must agree exactly."""
     if a.shape != b.shape:
         return False
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        return bool(np.array_equal(np.isnan(a), np.isnan(b))
-                    and np.allclose(np.nan_to_num(a), np.nan_to_num(b), rtol=rtol, atol=rtol))
-    scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
-    return float(np.max(np.abs(a - b), initial=0.0)) <= rtol * scale
+    fin = np.isfinite(a)
+    if not (np.array_equal(fin, np.isfinite(b)) and np.array_equal(a[~fin], b[~fin], True)):
+        return False
+    a, b = a[fin], b[fin]
+    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    return float(np.max(np.abs(a - b), initial=0.0)) <= rtol * scale + noise
 
 
 def _as_truth_shape(c: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -292,12 +343,14 @@ def _decide(claim: Node, truth: Node, y: Node, x: Node, upstream: Node | None, s
             symbolic = False
     rng = np.random.default_rng(seed)
     roots = [y, claim, truth] + ([upstream] if upstream is not None else [])
-    syms = sorted(free_sizes(topo(roots)), key=str)
+    nodes = topo(roots)
+    syms = sorted(free_sizes(nodes), key=str)
     drawn: list[_Sample] = []
     for sizes in _size_bindings(syms, nbind, rng):
+        _entries(nodes, sizes)
         for _ in range(nsamp):
             drawn.append(_sample(roots, y, claim, truth, sizes, rng))
-    ok = shape_ok and all(_close(s.claimed, s.true, rtol) for s in drawn)
+    ok = shape_ok and all(_close(s.claimed, s.true, rtol, s.noise) for s in drawn)
     nb = len({tuple(s.sizes.values()) for s in drawn})
     grad_tex = latex(truth)
     if ok:
@@ -308,7 +361,7 @@ def _decide(claim: Node, truth: Node, y: Node, x: Node, upstream: Node | None, s
                        symbolic=symbolic)
     # The specific mistakes first: a wrong shape is what they lead to, not what went wrong.
     diagnoses = _diagnose(claim, truth, y, x, upstream, drawn, rng, rtol) + shape_note
-    bad = next(s for s in drawn if not _close(s.claimed, s.true, rtol))
+    bad = next(s for s in drawn if not _close(s.claimed, s.true, rtol, s.noise))
     cex = _counterexample(bad)
     head = diagnoses[0] if diagnoses else "the claim differs from the gradient"
     if shape_note and head != shape_note[0]:
@@ -323,10 +376,11 @@ def _sample(roots, y, claim, truth, sizes, rng) -> _Sample:
     for domain in ("any", "positive"):
         env = random_env(roots, sizes, rng, domain)
         try:
-            yv, c, t = evaluate([y, claim, truth], env, sizes)
+            yv = evaluate(y, env, sizes)
+            c, t, noise = _values_and_noise(claim, truth, env, sizes, rng)
         except EvaluationError as exc:
             raise SymgradError(f"cannot evaluate the claim: {exc}") from None
-        last = _Sample(sizes, env, np.asarray(c, float), np.asarray(t, float))
+        last = _Sample(sizes, env, c, t, noise)
         if np.all(np.isfinite(yv)) and np.all(np.isfinite(t)):
             break
     return last
@@ -346,7 +400,7 @@ def _counterexample(s: _Sample) -> Counterexample:
 
 # ---- diagnoses ----------------------------------------------------------------------------------
 def _all(drawn, f, rtol) -> bool:
-    return all(_close(f(s), s.true, rtol) for s in drawn)
+    return all(_close(f(s), s.true, rtol, s.noise) for s in drawn)
 
 
 def _diagnose(claim, truth, y, x, upstream, drawn, rng, rtol) -> list[str]:
@@ -389,7 +443,7 @@ def _factor(drawn, rtol) -> str | None:
         if tt == 0.0:
             return None
         a = float(c @ t) / tt
-        if not _close(s.claimed, a * s.true, rtol * 10):
+        if not _close(s.claimed, a * s.true, rtol * 10, s.noise):
             return None
         alphas.append(a)
     if all(abs(a - alphas[0]) <= 1e-6 * max(1.0, abs(alphas[0])) for a in alphas):
@@ -422,10 +476,10 @@ def _symmetric_only(claim, truth, y, x, upstream, drawn, rng, rtol) -> str | Non
             for v in group:
                 env[v] = (env[v] + env[v].T) / 2
             try:
-                c, t = evaluate([claim, truth], env, s.sizes)
+                c, t, noise = _values_and_noise(claim, truth, env, s.sizes, rng)
             except EvaluationError:
                 return None
-            trials.append(_Sample(s.sizes, env, np.asarray(c), np.asarray(t)))
+            trials.append(_Sample(s.sizes, env, c, t, noise))
         if _all(trials, lambda s: s.claimed, rtol):
             names = ", ".join(latex(v) for v in group)
             verb = "is" if len(group) == 1 else "are"
@@ -469,7 +523,7 @@ def _broadcast(claim, truth, y, x, upstream, drawn, rng, rtol) -> list[str]:
                 t = np.broadcast_to(t.reshape((1,) * (c.ndim - t.ndim) + t.shape), c.shape)
             except ValueError:
                 return out
-        trials.append(_Sample(s.sizes, env, c, t))
+        trials.append(_Sample(s.sizes, env, c, t, s.noise))
     if _all(trials, lambda s: s.claimed, rtol):
         out.append(f"true only when the upstream gradient {u} is constant along {what}: "
                    f"the gradient sums {u} over {'that axis' if one else 'those axes'} "

@@ -22,6 +22,10 @@ class SizeError(SymgradError, ValueError):
     """A size that is not a positive integer, or sizes that cannot be bound consistently."""
 
 
+class InvalidNameError(SymgradError, ValueError):
+    """A variable name that cannot print as one LaTeX symbol; the message says which are allowed."""
+
+
 class DifferentiationError(SymgradError, ValueError):
     """A derivative that cannot be taken as asked (not a variable, missing upstream...)."""
 

@@ -181,14 +181,14 @@ def _wrt(x) -> tuple[Node, bool]:
     return x, False
 
 
-def _fresh(like: Node, exprs: list[Node], stem: str = "u") -> Node:
+def _fresh(like: Node, exprs: list[Node], stem: str = "u", kind: str = "var") -> Node:
     """A variable of like's shape whose name no variable of `exprs` uses (nodes are interned by
     name: a clash would silently identify the two)."""
     taken = {v.params.name for v in variables(exprs)}
     name, k = stem, 0
     while name in taken:
         name, k = f"{stem}_{k}", k + 1
-    return core.variable(name, *like.shape)
+    return core.variable(name, *like.shape, kind=kind)
 
 
 def _too_many_axes(y: Node, x: Node, what: str) -> UnsupportedError:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import overload
 
 import numpy as np
 import sympy
 
 from .errors import EvaluationError, SizeError
+from .names import name_key
 from .node import Node, describe, topo
 from .ops import core
 from .shapes import as_size
@@ -46,6 +47,7 @@ def bind(exprs, env: dict, sizes: dict | None = None) -> tuple[dict[Node, np.nda
     order = topo(exprs)
     vs = [n for n in order if n.op is core.VAR]
     by_name = {k: v for k, v in env.items() if isinstance(k, str)}
+    by_name.update({name_key(k): v for k, v in by_name.items() if name_key(k) not in by_name})
     bound: dict = {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str)
                    else k: concrete_size(k, v) for k, v in (sizes or {}).items()}
     values: dict[Node, np.ndarray] = {}
@@ -136,22 +138,31 @@ def _entries(shape: tuple, bound: tuple) -> int:
 
 
 @overload
-def evaluate(expr: Node | float | int, env: Mapping, sizes: dict | None = None) -> np.ndarray: ...
+def evaluate(expr: Node | float | int, env: Mapping, sizes: dict | None = None, *,
+             perturb: Callable[[Node, np.ndarray], np.ndarray] | None = None) -> np.ndarray: ...
 @overload
-def evaluate(expr: Sequence[Node], env: Mapping,
-             sizes: dict | None = None) -> list[np.ndarray]: ...
-def evaluate(expr, env: Mapping, sizes: dict | None = None):
-    """The value of `expr` (or of each of a list) at `env`: NumPy, float64."""
+def evaluate(expr: Sequence[Node], env: Mapping, sizes: dict | None = None, *,
+             perturb: Callable[[Node, np.ndarray], np.ndarray] | None = None,
+             ) -> list[np.ndarray]: ...
+def evaluate(expr, env: Mapping, sizes: dict | None = None, *,
+             perturb: Callable[[Node, np.ndarray], np.ndarray] | None = None):
+    """The value of `expr` (or of each of a list) at `env`: NumPy, float64.
+
+    `perturb(node, value)`, when given, replaces the value of every node, inputs included:
+    check() uses it to see how rounding errors propagate (relative perturbations of a few ulps).
+    """
     many = isinstance(expr, (list, tuple))
     exprs = [core.as_node(e) for e in (expr if many else [expr])]
     values, bound = bind(exprs, env, sizes)
-    vals: dict[Node, np.ndarray] = dict(values)
+    keep = perturb or (lambda n, a: a)
+    vals: dict[Node, np.ndarray] = {v: keep(v, a) for v, a in values.items()}
     with np.errstate(all="ignore"):
         for n in topo(exprs):
             if n in vals:
                 continue
             try:
-                vals[n] = np.asarray(n.op.numpy(n, [vals[a] for a in n.args], bound), float)
+                vals[n] = keep(n, np.asarray(n.op.numpy(n, [vals[a] for a in n.args], bound),
+                                             float))
             except np.linalg.LinAlgError as exc:
                 raise EvaluationError(f"{n.op.name} failed on {describe(n)}: {exc}") from None
             except MemoryError:

@@ -11,27 +11,24 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import overload
 
 import sympy
 
+from .errors import InvalidNameError
+from .names import latex_name, unicode_name
 from .node import Node, install_printers, topo
 from .op import ADD, ATOM, FRAC, HAD, NEG, POSTFIX, PROD
 from .ops.core import as_node
 from .ops.shape import explicit_broadcast
 
-GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
-    "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
-    "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-}
-GREEK_UNICODE = dict(zip(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
-    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split(),
-    "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
-))
 SUB = dict(zip("0123456789aehijklmnoprstuvx+-()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋₍₎"))
+# A variable printed like a function name, as the last factor of a product.
+_FUNCTION_LIKE = {
+    True: re.compile(r"\\sigma(_\{[^{}]*\})?(\^\{[^{}]*\})?$"),
+    False: re.compile(r"σ[^\s()·]*$"),
+}
 SUP = dict(zip("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺"))
 
 
@@ -53,38 +50,22 @@ LATEX = Style()
 UNICODE = Style(latex=False, transpose="ᵀ", ones="1")
 
 
-def _latex_name(name: str) -> str:
-    if name.startswith("\\"):
-        return name
-    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
-    base, subs = (m.group(1), m.group(2)) if m else (name, "")
-    base = "\\" + base if base in GREEK else base
-    if subs:
-        subs = subs if subs.isdigit() or len(subs) == 1 else rf"\text{{{subs}}}"
-        return f"{base}_{{{subs}}}"
-    return base
-
-
-def _unicode_name(name: str) -> str:
-    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
-    base, subs = (m.group(1), m.group(2)) if m else (name, "")
-    base = GREEK_UNICODE.get(base, base)
-    if subs and all(c in SUB for c in subs):
-        return base + "".join(SUB[c] for c in subs)
-    return base + ("_" + subs if subs else "")
-
-
 class Printer:
     def __init__(self, style: Style = LATEX) -> None:
         self.style = style
         self.is_latex = style.latex
         self.memo: dict[Node, tuple[str, int]] = {}
+        self.taken: set[str] = set()  # how the variables in sight print
 
     # ---- driving -----------------------------------------------------------------------
     def __call__(self, root: Node) -> str:
         # Children first, so the recursion below stays shallow; a named node prints as its
         # name, so what it names is not formatted at all.
-        for n in topo(root, leaf=lambda m: m.op.name == "name"):
+        nodes = topo(root, leaf=lambda m: m.op.name == "name")
+        # A function spelled like a variable in sight (\sigma next to a scalar sigma) would
+        # have two readings: spelled() writes its name out instead (\operatorname{sigmoid}).
+        self.taken |= {self.name(m.params.name) for m in nodes if m.op.name == "var"}
+        for n in nodes:
             self.fmt(n)
         return self.fmt(root)[0]
 
@@ -103,6 +84,8 @@ class Printer:
         """An operand of an elementwise op; a broadcast non-scalar prints in explicit form
         (or as given, when it is an operand of + or - and the style marks broadcasts)."""
         if n.ndim == 0 or n.shape == out_shape or (markable and self.style.mark_broadcasts):
+            return self.arg(n, min_prec)
+        if all(s == 1 for s in n.shape):  # a (1,) or (1, 1) operand broadcasts as a scalar
             return self.arg(n, min_prec)
         return self.arg(explicit_broadcast(n, out_shape), min_prec)
 
@@ -126,10 +109,17 @@ class Printer:
     def spelled(self, n: Node, label: str = "") -> str:
         """f(x) for an op with a function spelling (Op.spelling), `label` after the name."""
         sp = n.op.spelling
-        return self.func((sp.latex if self.is_latex else sp.unicode) + label,
-                         self.arg(n.args[0], 0))
+        name = sp.latex if self.is_latex else sp.unicode
+        if self.is_latex and name in self.taken:
+            name = rf"\operatorname{{{n.op.name}}}"
+        return self.func(name + label, self.arg(n.args[0], 0))
 
     def juxt(self, a: str, b: str) -> str:
+        if _FUNCTION_LIKE[self.is_latex].search(a):
+            # A variable sigma times (...) must not read as the sigmoid \sigma(...).
+            if b.startswith(("(", r"\left")):
+                return a + (r" \cdot " if self.is_latex else "·") + b
+            return a + (r" \, " if self.is_latex else " ") + b
         if a and b and a[-1].isdigit() and (b[0].isdigit() or b[0] in ".-"):
             return a + (r" \cdot " if self.is_latex else "·") + b
         return f"{a} {b}"
@@ -155,16 +145,33 @@ class Printer:
         return "".join(SUB[c] for c in t) if all(c in SUB for c in t) else "_" + t
 
     def name(self, name: str) -> str:
-        if not self.is_latex:
-            return _unicode_name(name)
-        s = _latex_name(name)
-        return rf"\mathbf{{{s}}}" if self.style.bold and not s.startswith("\\") else s
+        try:
+            if not self.is_latex:
+                return unicode_name(name)
+            return latex_name(name, bold=self.style.bold)
+        except InvalidNameError:
+            # Not a user name (those are checked at declaration): a derivation's own symbol.
+            return name
 
     def number(self, v) -> tuple[str, int]:
+        dec = decimal_text(v, self.is_latex)
+        if dec is not None:
+            return dec
+        c, root = v.as_coeff_Mul() if isinstance(v, sympy.Mul) else (None, None)
+        if (isinstance(c, sympy.Rational) and c.q > 1 and isinstance(root, sympy.Pow)
+                and root.exp == sympy.S.Half and root.base.is_Integer):
+            # SymPy's √6/6 is the 1/√6 a person writes
+            num, k = c * root.base, root.base
+            sign, num = ("-", -num) if num < 0 else ("", num)
+            if self.is_latex:
+                text, prec = rf"\frac{{{sympy.latex(num)}}}{{\sqrt{{{k}}}}}", FRAC
+            else:
+                text, prec = f"{num}/√{k}", HAD
+            return (sign + text, NEG) if sign else (text, prec)
         if self.is_latex:
             s = sympy.latex(v)
         else:
-            s = str(v).replace("**", "^").replace("*", "·")
+            s = str(v).replace("**", "^").replace("*", "·").replace("sqrt", "√")
         if v.could_extract_minus_sign():
             return s, NEG
         if not self.is_latex and "/" in s:
@@ -185,6 +192,8 @@ class Printer:
 
     def ones(self, shape) -> tuple[str, int]:
         T = self.style.transpose
+        if all(s == 1 for s in shape):  # never a 1₁ factor: the (1,) or (1, 1) ones is 1
+            return "1", ATOM
         if len(shape) == 1 or shape[1] == 1:
             return self.ones_vec(shape[0]), ATOM
         if shape[0] == 1:
@@ -192,7 +201,23 @@ class Printer:
         return self.juxt(self.ones_vec(shape[0]), self.ones_vec(shape[1]) + T), PROD
 
     def zeros(self, shape) -> tuple[str, int]:
-        return (r"\mathbf{0}" if self.is_latex else "0"), ATOM
+        """A zero with its size (0ₙ, 0ₙₓₖ), for a bare 0 has no shape to read back."""
+        if all(s == 1 for s in shape):
+            return "0", ATOM
+        T = self.style.transpose
+        if len(shape) == 2 and 1 in shape:  # a column 0ₙ or a row 0ₘᵀ, as the ones
+            zero = self.zeros((shape[0] if shape[1] == 1 else shape[1],))[0]
+            return (zero, ATOM) if shape[1] == 1 else (zero + T, POSTFIX)
+        if not self.is_latex:
+            return "0" + self.size_of(shape), ATOM
+        return r"\mathbf{0}_{" + r" \times ".join(self.size(s) for s in shape) + "}", ATOM
+
+    def size_of(self, shape) -> str:
+        """A Unicode subscript for a shape: ₙ, ₙₓₖ (or _(n×k) when a size has no subscript)."""
+        subs = [self.size(s) for s in shape]
+        if all(not s.startswith("_") for s in subs):
+            return "ₓ".join(subs)
+        return "_(" + "×".join(str(s) for s in shape) + ")"
 
     def eye(self, n) -> tuple[str, int]:
         if self.is_latex:
@@ -244,6 +269,35 @@ class Printer:
         else:
             e = "^(" + self.fmt(p)[0] + ")"
         return b + ("∘" if elementwise else "") + e, POSTFIX
+
+
+def decimal_text(v, latex: bool) -> tuple[str, int] | None:
+    """A decimal rational as a person writes it: 0.1, 10^{-5}, 2.5 \\cdot 10^{-7}; None for
+    integers, binary fractions (\frac{1}{2}, \frac{3}{4}) and other rationals."""
+    if not isinstance(v, sympy.Rational) or v.is_Integer:
+        return None
+    q = int(v.q)
+    if q & (q - 1) == 0 and abs(v.p) <= 16 and q <= 16:  # a small binary fraction: \frac{3}{4}
+        return None
+    twos = fives = 0
+    while q % 2 == 0:
+        q, twos = q // 2, twos + 1
+    while q % 5 == 0:
+        q, fives = q // 5, fives + 1
+    if q != 1:
+        return None
+    sign = "-" if v < 0 else ""
+    d = (Decimal(abs(int(v.p))) / Decimal(int(v.q))).normalize()
+    digits, exp = d.as_tuple().digits, d.as_tuple().exponent
+    if -exp <= 3:
+        return sign + format(d, "f"), (NEG if sign else ATOM)
+    mant = Decimal((0, digits, -(len(digits) - 1)))  # d = mant · 10^e10, 1 <= mant < 10
+    e10 = exp + len(digits) - 1
+    power = f"10^{{{e10}}}" if latex else "10" + "".join(SUP[c] for c in str(e10))
+    if mant == 1:
+        return sign + power, (NEG if sign else POSTFIX)
+    dot = r" \cdot " if latex else "·"
+    return sign + format(mant, "f") + dot + power, (NEG if sign else PROD)
 
 
 @overload

@@ -6,8 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from strategies import ci_examples, numeric_point, objectives, seeds
 
 import symgrad as sg
+from symgrad.numeric import variables
 
 N, d, n, m, k = sg.dims("N d n m k")
 BIAS = "W: n×m, X: m×k, b: n×1"  # batch on columns: f = W X + b
@@ -135,3 +139,82 @@ def test_bad_input(args, err, match):
 def test_needs_several_bindings():
     with pytest.raises(sg.SymgradError, match="at least 2"):
         sg.check("a", r"a^\top x", "x", "a: n, x: n", bindings=1)
+
+
+# ---- sound at every scale (issue 10) -------------------------------------------------------------
+C, Xs = sg.matrix("C", n, n), sg.matrix("X", n, n)
+A2, B2 = sg.matrix("A", n, m), sg.matrix("B", m, m)
+x2, z2 = sg.vector("x", m), sg.vector("z", m)
+ZERO = B2 @ (x2 + z2) - B2 @ x2 - B2 @ z2  # zero, up to float64 rounding
+SCALES = [1e-10, 1e-3, 1.0, 1e10]
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_wrong_claims_are_wrong_at_every_scale(scale):
+    y = scale * sg.trace(C @ Xs)  # the gradient is scale Cᵀ
+    g = sg.grad(y, Xs)
+    for wrong in [2 * g, (1 + 1e-6) * g, -g, g.T, 0 * g, g + scale * 1e-5 * C]:
+        v = sg.check(wrong, y, Xs)
+        assert not v.ok, (scale, str(wrong), v.summary)
+    W, X, b, G = sg.matrix("W", n, m), sg.matrix("X", m, k), sg.matrix("b", n, 1), \
+        sg.matrix("G", n, k)
+    yb = scale * sg.sum(G * (W @ X + b))  # the gradient sums over the broadcast axis
+    assert not sg.check(scale * G, yb, b).ok  # the sum is missing
+    assert not sg.check(scale * k * (G @ sg.ones(k, 1)), yb, b).ok  # k times too large
+    assert sg.check(scale * (G @ sg.ones(k, 1)), yb, b).ok
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_right_claims_are_right_at_every_scale(scale):
+    y = scale * sg.trace(C @ Xs)
+    g = sg.grad(y, Xs)
+    for right in [g, scale * C.T, (scale * C).T, C.T * scale]:
+        v = sg.check(right, y, Xs)
+        assert v.ok, (scale, str(right), v.summary)
+    # right up to rounding: the claim's own rounding error is a millionth of the gradient
+    # at scale 1e-10 (B (x + z) - B x - B z is 0 only in exact arithmetic)
+    ys = scale * sg.sum(A2 @ x2)
+    gs = sg.grad(ys, x2)
+    v = sg.check(gs + ZERO, ys, x2, [A2, B2, x2, z2])
+    assert v.ok, v.summary
+    assert not sg.check(gs + ZERO + 1e-3 * gs, ys, x2, [A2, B2, x2, z2]).ok
+
+
+def test_the_rounding_allowance_is_measured_not_assumed():
+    # rounding amplified a million times is no longer "right up to rounding" at scale 1e-10
+    ys = 1e-10 * sg.sum(A2 @ x2)
+    v = sg.check(sg.grad(ys, x2) + 1e6 * ZERO, ys, x2, [A2, B2, x2, z2])
+    assert not v.ok
+    # a zero gradient: a claim of rounding noise is right, a tiny non-zero claim is not
+    yz = sg.sum(A2 @ (x2 + z2) - A2 @ x2 - A2 @ z2)
+    assert sg.check(ZERO, yz, z2, [A2, B2, x2, z2]).ok
+    assert not sg.check(1e-30 * x2, yz, z2, [A2, B2, x2, z2]).ok
+
+
+@pytest.mark.parametrize("decl", [
+    r"x \in \mathbb{R}^{" + "n" * 40 + "}",
+    r"x \in \mathbb{R}^{99999999999}",
+    r"x \in \mathbb{R}^{1000000 n}",
+])
+def test_sizes_too_large_to_sample_are_refused(decl):
+    with pytest.raises(sg.SizeError, match="too large to evaluate"):
+        sg.check(r"2 x", r"x^\top x, \quad " + decl, "x")
+
+
+@ci_examples(30)
+@given(objectives(), st.sampled_from([1e-10, 1.0, 1e10]), st.data())
+def test_verdicts_on_random_gradients_at_every_scale(ey, scale, data):
+    """The exact gradient is right; twice, minus and (1 + 1e-6) times it are wrong, unless
+    the gradient is zero (then they are the gradient)."""
+    _, y = ey
+    x = data.draw(st.sampled_from([v for v in variables(y) if v.params[2] != "upstream"]))
+    ys = scale * y
+    g = sg.grad(ys, x)
+    right = sg.check(g, ys, x)
+    assert right.ok, right.summary
+    sizes, env = numeric_point([ys, g], data.draw(seeds()))
+    assume(np.all(np.isfinite(sg.evaluate(g, env, sizes))))
+    assume(np.any(sg.evaluate(g, env, sizes) != 0))
+    for wrong in (2 * g, -g, (1 + 1e-6) * g):
+        v = sg.check(wrong, ys, x)
+        assert not v.ok, (sg.latex(wrong), v.summary)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
+import numpy as np
 import pytest
 import sympy
 
@@ -243,3 +245,146 @@ def test_parse_works_without_latex2sympy2(monkeypatch):
 def test_user_elementwise_functions_come_from_the_registry():
     sq = sg.elementwise("cube", sg.ops.elementwise.X ** 3, x)
     assert sg.parse(r"\operatorname{cube}(x)", SHAPES) is sq
+
+
+# ---- one reading or an error naming both (issue 10) ---------------------------------------------
+Xnm = sg.matrix("X", n, m)
+
+
+@pytest.mark.parametrize("tex,want", [
+    # the numeral 1 transposed or with a size is the ones vector, as \mathbf{1}
+    (r"1^\top x", sg.ones(n) @ x), (r"1^T x", sg.ones(n) @ x), (r"1_n^\top x", sg.ones(n) @ x),
+    (r"1^{\top} A", sg.ones(n, 1).T @ A), (r"x^\top 1_n", x @ sg.ones(n)),
+    # a function without parentheses binds the whole product after it
+    (r"\operatorname{tr} X^\top X", sg.trace(Xnm.T @ Xnm)),
+    (r"\operatorname{tr} A B + s", sg.trace(A @ B) + s),
+    (r"\log\det A B", sg.logdet(A @ B)), (r"\det A^{-1} B", sg.det(sg.inv(A) @ B)),
+    (r"\log 2 x - y", sg.log(2 * x) - y), (r"\operatorname{tr} A (B + A)", sg.trace(A @ (B + A))),
+    (r"\log x \odot y", sg.log(x) * y), (r"\exp \log x", sg.exp(sg.log(x))),
+    # ... and its parentheses, when written, are the whole argument
+    (r"\operatorname{tr}(A) B", sg.trace(A) * B), (r"\log(x) \odot y", sg.log(x) * y),
+])
+def test_one_reading(tex, want):
+    shapes = dict(SHAPES, X=("n", "m"))
+    got = sg.parse(tex, shapes)
+    assert got is want, f"{tex}: got {got!r}, want {want!r}"
+
+
+def test_one_transposed_is_the_sum():
+    assert sg.evaluate(sg.parse(r"1^\top x", SHAPES), {"x": [1.0, 2.0, 3.0]}) == 6.0
+
+
+@pytest.mark.parametrize("tex,shapes,readings", [
+    (r"\sigma(x)", "sigma: scalar, x: n", [r"sigmoid", r"σ \(shape \(\)\) times"]),
+    (r"\sigma(W x)", "sigma: scalar, W: n×n, x: n", ["sigmoid", "times"]),
+    (r"\log x \log y", "x: n, y: n", [r"its argument is x", "the whole product"]),
+    (r"\operatorname{tr} A \det B", "A: n×n, B: n×n", ["its argument is A", "whole product"]),
+    (r"x^\top 1", "x: n", ["the number 1", "the ones vector"]),
+    (r"A 1 x", "A: n×n, x: n", ["the number 1", "the ones vector"]),
+    (r"s^T", "s: scalar, T: scalar", ["transpose", "power T"]),
+    (r"x, x \in \mathbb{R}^{n \cdot m}", None, [r"matrix of shape n×m", "one axis of length"]),
+    (r"A x", "A: n*n, x: n", [r"matrix of shape n×n", "one axis of length n·n"]),
+    (r"A x", r"A: n \cdot n, x: n", ["matrix", "one axis"]),
+])
+def test_two_readings_raise_naming_both(tex, shapes, readings):
+    with pytest.raises(sg.AmbiguousInputError) as info:
+        sg.parse(tex, shapes)
+    for r in readings:
+        assert re.search(r, str(info.value)), (r, str(info.value))
+
+
+@pytest.mark.parametrize("tex,shapes,want", [
+    # the declared shapes settle \sigma: undeclared (or unfit for a product) it is the sigmoid
+    (r"\sigma(x)", "x: n", sg.sigmoid(x)),
+    (r"\sigma(x)", "sigma: m×k, x: n", sg.sigmoid(x)),
+    (r"\operatorname{sigmoid}(x)", "sigma: scalar, x: n", sg.sigmoid(x)),
+    (r"\sigma \, x", "sigma: scalar, x: n", sg.scalar("sigma") * x),
+    (r"\sigma \cdot (A x)", "sigma: scalar, x: n, A: n×n", sg.scalar("sigma") * (A @ x)),
+    (r"s^{T}", "s: scalar", s), (r"s^\top", "s: scalar, T: scalar", s),
+])
+def test_declared_shapes_settle_the_reading(tex, shapes, want):
+    assert sg.parse(tex, shapes) is want
+
+
+@pytest.mark.parametrize("spec", ["nxn", "n x n", "n×n", r"n\times n", r"n \times n", "(n, n)",
+                                  r"\mathbb{R}^{n \times n}"])
+def test_square_shape_strings(spec):
+    assert sg.parse("A x", f"A: {spec}, x: n") is A @ x
+
+
+@pytest.mark.parametrize("spec,shape", [("3x4", (3, 4)), ("2nxk", (2 * n, k)), ("nxm", (n, m)),
+                                        ("nx", (sympy.Symbol("nx", positive=True, integer=True),)),
+                                        ("n m", (n * m,)), ("2n", (2 * n,))])
+def test_shape_strings_without_spaces(spec, shape):
+    assert sg.parse("Z", {"Z": spec}).shape == shape
+
+
+# ---- every name the printer prints parses back to its variable (names.py) ------------------------
+NAMES = ["W", "W1", "W_{1}", "Xr", "Xr2", "alpha", "alpha_1", "lambda", "ell", "Sigma", "sigma",
+         "b_1_2", "b_out", "x_alpha", "x_ij", "exp", "tr", "varepsilon", "theta_k", "Wout"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("make", [
+    lambda v, x: v @ x, lambda v, x: v.T @ x, lambda v, x: 2 * sg.tanh(v @ x),
+])
+def test_printed_names_parse_back(name, make):
+    v, xx = sg.matrix(name, n, n), sg.vector("x", n)
+    e = make(v, xx)
+    assert sg.parse(sg.latex(e), [v, xx]) is e, sg.latex(e)
+
+
+@pytest.mark.parametrize("name", ["sigma", "lambda", "alpha", "Xr", "exp", "W1"])
+def test_printed_scalar_names_parse_back(name):
+    c, xx, M = sg.scalar(name), sg.vector("x", n), sg.matrix("M", n, n)
+    for e in [c * xx, c * (M @ xx), c ** 2 * xx, c * sg.tanh(xx), sg.sigmoid(c * xx),
+              c * sg.sigmoid(xx), sg.sigmoid(M @ xx) + c * (M @ xx + 1)]:
+        assert sg.parse(sg.latex(e), [c, xx, M]) is e, sg.latex(e)
+
+
+def test_sigmoid_next_to_a_declared_sigma():
+    c, xx = sg.scalar("sigma"), sg.vector("x", n)
+    with pytest.raises(sg.AmbiguousInputError, match="two readings"):
+        sg.parse(r"\sigma(\sigma \, x)", [c, xx])  # the sigmoid, or sigma times (sigma x)?
+    assert sg.parse(r"\operatorname{sigmoid}(\sigma \, x)", [c, xx]) is sg.sigmoid(c * xx)
+    assert sg.parse(r"\sigma \cdot \operatorname{sigmoid}(x)", [c, xx]) is c * sg.sigmoid(xx)
+
+
+@pytest.mark.parametrize("tex,shapes,want", [
+    ("x1", "x_1: n", "x_1"), ("x_{1}", "x1: n", "x_1"), ("x_1", "x_{1}: n", "x_1"),
+    (r"\mathit{Xr}", "Xr: n×n", "Xr"), (r"\mathrm{Xr}", "Xr: n×n", "Xr"),
+    (r"\mathit{exp}", "exp: n×n", "exp"), (r"b_{1,2}", "b_1_2: n", "b_1,2"),
+    (r"W1^\top", "W_1: n×n", None), (r"\boldsymbol{\theta}_{k}", "theta_k: n", "theta_k"),
+])
+def test_name_spellings_in_latex(tex, shapes, want):
+    got = sg.parse(tex, shapes)
+    if want is None:
+        assert got is sg.matrix("W_1", n, n).T
+    else:
+        assert got.op.name == "var" and got.params[0] == want
+
+
+@pytest.mark.parametrize("tex,shapes,match", [
+    (r"W1 x", "W: n×n, W_1: n×n, x: n", r"the variable W_\{1\} or W times 1"),
+    (r"W1 x", "W: n×n, x: n", "the number 1 or the ones vector"),
+    (r"\mathrm{exp}(x)", "exp: scalar, x: n", r"the function exp or the declared variable exp"),
+])
+def test_name_or_product_two_readings(tex, shapes, match):
+    with pytest.raises(sg.AmbiguousInputError, match=match):
+        sg.parse(tex, shapes)
+
+
+def test_a_one_by_one_matrix_beside_a_matrix_scales_it():
+    cc, C = sg.matrix("c", n, 1), sg.matrix("C", m, n)
+    got = sg.parse(r"\frac{\mathbf{1}_{n}^{\top} c}{n} C^{\top}", [cc, C])
+    assert got.shape == (n, m)  # (1, 1) times (n, m) cannot be a matrix product
+    env = {"c": np.arange(1.0, 4.0).reshape(3, 1), "C": np.arange(6.0).reshape(2, 3)}
+    np.testing.assert_allclose(sg.evaluate(got, env), 2.0 * env["C"].T)
+
+
+@pytest.mark.parametrize("tex,want", [
+    (r"\mathbf{0}_{n \times k}", sg.zeros(n, k)), (r"\mathbf{0}_{n×k}", sg.zeros(n, k)),
+    (r"\mathbf{1}_{n \times k}", sg.ones(n, k)), (r"\mathbf{0}_{n}", sg.zeros(n)),
+])
+def test_sized_matrices_of_zeros_and_ones(tex, want):
+    assert sg.parse(tex, SHAPES) is want

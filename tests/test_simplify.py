@@ -24,7 +24,7 @@ s, t = sg.scalar("s"), sg.scalar("t")
     (sg.trace(sg.eye(n)), "n"),
     (2 * (3 * A), "6 A"),
     (A + A, "2 A"),
-    (A - A, r"\mathbf{0}"),
+    (A - A, r"\mathbf{0}_{n \times n}"),
     (A @ x + A.T @ x, r"(A + A^{\top}) x"),
     (x @ A + A @ x, r"(A + A^{\top}) x"),
     (A @ x + A @ y, "A (x + y)"),

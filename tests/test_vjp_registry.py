@@ -19,7 +19,7 @@ from symgrad.testing import numeric_grad, sample
 
 # Ops that are leaves or identities: they need no test cases of their own (they are checked
 # wherever they appear). Any other op without cases fails test_every_op_has_cases.
-LEAVES = {"var", "number", "ones", "zeros", "eye", "name"}
+LEAVES = {"var", "number", "constant", "ones", "zeros", "eye", "name"}
 
 EPS = 1e-6  # central-difference step
 RTOL = 1e-6  # relative to the largest finite-difference entry (at least 1)

@@ -94,6 +94,7 @@ TORCH_OPS = {
     # leaves and identities
     "var": _var,
     "number": _number,
+    "constant": lambda n, args, sizes: torch.tensor(float(n.params[1]), dtype=DTYPE),
     "ones": lambda n, args, sizes: torch.ones(_ints(n.shape, sizes), dtype=DTYPE),
     "zeros": lambda n, args, sizes: torch.zeros(_ints(n.shape, sizes), dtype=DTYPE),
     "eye": lambda n, args, sizes: torch.eye(_ints(n.shape, sizes)[0], dtype=DTYPE),

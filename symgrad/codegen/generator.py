@@ -370,7 +370,7 @@ class Generator:
         named = [n for n in topo(self.exprs) if n.op is core.NAME]
         if named:
             doc += ["", "where:"]
-            doc += [f"    {n.params[0]} = {_clip(str(n.args[0]))}" for n in named]
+            doc += [f"    {_sanitize(n.params[0])} = {_clip(str(n.args[0]))}" for n in named]
         doc += ["", "Arguments (shape): " + ", ".join(
             f"{p} {_fmt_shape(a.params[1])}" for a, p in zip(self.args, self.param_names))]
         text = "\n    ".join(d.replace("\\", "\\\\").replace('"""', r"\"\"\"") for d in doc)
@@ -395,6 +395,7 @@ _BUILTINS = frozenset(dir(builtins))
 
 
 def _sanitize(name: str) -> str:
+    name = re.sub(r"^([A-Za-z]+)_(\d+)$", r"\1\2", name)  # the variable W_1 is W1 in code
     s = re.sub(r"\W", "_", name.replace("/", "_"))
     s = re.sub(r"_+", "_", s).strip("_") or "x"
     if s[0].isdigit():

@@ -199,11 +199,12 @@ class Builder:
 
     def check_symbols(self) -> None:
         """A variable must not print like a symbol of the derivation (a variable named dW)."""
-        mine = {tex for key, (tex, _) in self.symbols.items()
-                if not key.params[0].startswith("generic(")}
+        # Unicode too: \mathit{dW} and the differential dW look alike when typeset.
+        mine = {s for key, pair in self.symbols.items()
+                if not key.params.name.startswith("generic(") for s in pair}
         for v in user_variables(self.y):
             s = self.base(v)
-            if s in mine:
+            if s in mine or self.base_u(v) in mine:
                 raise SymgradError(
                     f"variable {v.params.name} prints as {s!r}, like a symbol of the derivation "
                     "(a differential, a cotangent or a named intermediate); rename it"

@@ -9,10 +9,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..jvp import signed
+from ..names import GREEK_UNICODE
 from ..node import Node
 from ..op import ADD, ATOM, NEG
 from ..ops import arith, core, shape
-from ..printing import GREEK_UNICODE, UNICODE, Printer, Style
+from ..printing import UNICODE, Printer, Style
 from .measure import latex_width
 from .options import WIDTHS
 

@@ -15,7 +15,8 @@ Paper notation has no 1-D/2-D distinction, NumPy does; the conventions chosen he
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import re
+from dataclasses import replace
 
 from ..errors import (
     AmbiguousInputError,
@@ -31,10 +32,13 @@ from ..node import Node, describe
 from ..op import REGISTRY
 from ..ops import api, core, linalg
 from ..shapes import fmt_shape
-from .declare import Declarations, key_of, parse_shape, parse_size
-from .tokens import caret_message
+from .declare import Declarations, ambiguous_product, key_of, parse_shape, parse_size
+from .postfix import Postfix
+from .products import Products
+from .tokens import _WORD, caret_message
+from .tree import A, LatexAssumptionWarning, Result, Statement, V, _Unknown
 
-MAX_DEPTH = 120  # parse-tree depth; deeper input is refused (the builder recurses)
+_TIMES = re.compile(r"×|\\times(?![A-Za-z])")
 MAX_FOLDS = 64  # constant folds per input (see Builder.foldable)
 
 
@@ -66,35 +70,6 @@ def conform(expr: Node, shape) -> Node:
     return api.reshape(expr, shape)
 
 
-class LatexAssumptionWarning(UserWarning):
-    """The input had more than one reading; the warning says which one symgrad took."""
-
-
-class A:
-    """A parse-tree node: kind, position in the input, children; depth bounded at creation."""
-
-    __slots__ = ("kind", "pos", "kids", "depth")
-
-    def __init__(self, kind: str, pos: int, *kids) -> None:
-        self.kind, self.pos, self.kids = kind, pos, kids
-        d = 0
-        for k in kids:
-            if isinstance(k, A):
-                d = max(d, k.depth)
-            elif isinstance(k, list):
-                for x in k:
-                    if isinstance(x, A):
-                        d = max(d, x.depth)
-                    elif isinstance(x, tuple):
-                        d = max([d] + [y.depth for y in x if isinstance(y, A)])
-        self.depth = d + 1
-        if self.depth > MAX_DEPTH:
-            raise _TooDeep(pos)
-
-    def __repr__(self) -> str:  # pragma: no cover -- debugging aid
-        return f"A({self.kind}, {self.kids!r})"
-
-
 def _nodes(root: A):
     """The parse-tree nodes below root, but not inside upstream gradients dL/df."""
     stack = [root]
@@ -112,15 +87,6 @@ def _nodes(root: A):
                         stack.append(x)
                     elif isinstance(x, tuple):
                         stack.extend(y for y in x if isinstance(y, A))
-
-
-class _TooDeep(Exception):
-    def __init__(self, pos: int) -> None:
-        self.pos = pos
-
-
-class _Unknown(Exception):
-    pass
 
 
 # ---- functions: the op's spelling (Op.spelling) -> its constructor ---------------------------
@@ -179,37 +145,10 @@ def function(name: str):
     return _plain(sp.build or (lambda x: Node(op, (core.as_node(x),))))
 
 
-# ---- values while building ---------------------------------------------------------------------
-@dataclass
-class V:
-    node: Node | None
-    pos: int
-    row: bool = False  # a 1-D vector written as a row: x^T, x^T A
-    lift: bool = False  # the row is x^T itself: alone it is the (1, n) matrix
-    ones: bool = False  # a bare ones vector: its 1-D / column / row form follows the product
-    pending: str | None = None  # "eye", "ones", "zeros" written without a size
-    paren: bool = False  # written in parentheses
-    # A reduction of each column (logsumexp_col): the printer writes the 1-D result and the
-    # kept-dims row alike, so it is a row where a product needs one, a column elsewhere.
-    flex: bool = False
+class Builder(Products, Postfix):
+    """A parse tree to a symgrad expression (the products and postfix operators are in
+    products.py and postfix.py)."""
 
-
-@dataclass
-class Statement:
-    kind: str  # "expr", "eq", "decl"
-    ast: A
-    lhs: A | None = None
-
-
-@dataclass
-class Result:
-    expr: Node
-    label: str | None = None  # f in "f = ..."
-    wrt: str | None = None  # b in "\frac{\partial L}{\partial b} = ..."
-    decls: Declarations = field(default_factory=Declarations)
-
-
-class Builder:
     def __init__(self, text: str, decls: Declarations, upstream: dict | None = None) -> None:
         self.text = text
         self.d = decls
@@ -343,6 +282,10 @@ class Builder:
         if name is None:
             raise self.fail(LatexSyntaxError, r"only a name can be declared: W \in "
                             r"\mathbb{R}^{n \times m}", s.lhs.pos)
+        dot = next((t for t in s.ast.kids if type(t) is not str), None)
+        if dot is not None:
+            sizes = [t for t in s.ast.kids if type(t) is str]
+            raise self.fail(AmbiguousInputError, ambiguous_product(sizes, dot), dot.start_pos)
         try:
             shape = tuple(parse_size(t, self.d.sizes) for t in s.ast.kids)
             self.d.declare(name, shape)
@@ -370,6 +313,13 @@ class Builder:
         self.unknown.setdefault(pyname, ast.pos)
         raise _Unknown
 
+    def shape(self, text: str, pos: int) -> tuple:
+        try:
+            return parse_shape(text, self.d.sizes)
+        except SymgradError as exc:
+            raise self.fail(type(exc) if isinstance(exc, LatexError) else SizeError, str(exc),
+                            pos) from None
+
     def size(self, text: str, pos: int):
         try:
             return parse_size(text, self.d.sizes)
@@ -387,6 +337,22 @@ class Builder:
                 except SymgradError:
                     pass
 
+    def sigma_product(self, a: A) -> None:
+        """`\\sigma(x)` is the sigmoid unless a declared sigma makes `sigma (x)` a product too:
+        then it has two readings, and the declared shapes cannot settle it."""
+        sigma = self.d.vars.get(key_of("sigma"), self.d.defs.get(key_of("sigma")))
+        if sigma is None:
+            return
+        try:
+            arg = self.materialize(self.value(a.kids[2]))
+            self.juxt(V(sigma, a.pos), V(arg, a.kids[2].pos, paren=True))
+        except (ShapeError, AmbiguousInputError, _Unknown):
+            return  # the product is not well-shaped: only the sigmoid reading is left
+        raise self.fail(AmbiguousInputError, rf"\sigma(...) has two readings: the sigmoid of "
+                        rf"{describe(arg)}, or the declared {describe(sigma)} times it; write "
+                        r"\sigma \, (...) or \sigma \cdot (...) for the product, "
+                        r"\operatorname{sigmoid}(...) for the function", a.pos)
+
     # ---- values ------------------------------------------------------------------------------
     def value(self, a: A) -> V:
         self._last_pos = a.pos
@@ -403,18 +369,22 @@ class Builder:
             return V(core.number(float(text)), a.pos)
         if len(text) > 40:
             raise self.fail(LatexSyntaxError, "a number with too many digits", a.pos)
-        return V(core.number(int(text)), a.pos)
+        return V(core.number(int(text)), a.pos, one=text == "1")
 
     def v_ones(self, a: A) -> V:
         (sub,) = a.kids
         if sub is None:
             return V(None, a.pos, pending="ones")
+        if _TIMES.search(sub):  # \mathbf{1}_{n \times k}: the ones matrix
+            return V(core.ones(*self.shape(sub, a.pos)), a.pos)
         return V(core.ones(self.size(sub, a.pos)), a.pos, ones=True)
 
     def v_zeros(self, a: A) -> V:
         (sub,) = a.kids
         if sub is None:
             return V(None, a.pos, pending="zeros")
+        if _TIMES.search(sub):  # \mathbf{0}_{n \times k}, as the printer sizes zero matrices
+            return V(core.zeros(*self.shape(sub, a.pos)), a.pos)
         return V(core.zeros(self.size(sub, a.pos)), a.pos)
 
     def v_group(self, a: A) -> V:
@@ -450,7 +420,12 @@ class Builder:
             if op.type == "ODOT":
                 acc = self.elementwise(api.mul, acc, b, op.start_pos)
             elif op.type == "OTIMES":
-                acc = V(api.kron(self.materialize(acc), self.materialize(b)), op.start_pos)
+                x, y = self.materialize(acc), self.materialize(b)
+                if {x.ndim, y.ndim} == {1, 2}:  # beside a matrix, a vector is its column
+                    x, y = (api.reshape(z, (z.shape[0], 1)) if z.ndim == 1 else z for z in (x, y))
+                # a scalar is a 1×1 block: its Kronecker product scales
+                acc = V(api.mul(x, y) if 0 in (x.ndim, y.ndim) else api.kron(x, y),
+                        op.start_pos)
             else:
                 acc = self.divide(acc, b, op.start_pos)
         return acc
@@ -523,247 +498,6 @@ class Builder:
                             f"{'1' if p.pending == 'ones' else '0'}" + "} next to a scalar; "
                             r"write \mathbf{1}_{n}", pos)
         return (core.ones if p.pending == "ones" else core.zeros)(*other.shape)
-
-    # ---- products ------------------------------------------------------------------------
-    def v_prod(self, a: A) -> V:
-        factors, ops = a.kids
-        factors = self.merge_runs(factors, ops)
-        vals: list[tuple[V, object]] = []
-        for f, op in zip(factors, [None] + list(ops)):
-            vals.append((self.value(f), op))
-        # An outer product written inside a chain is a unit: P x y^T Q is P (x y^T) Q, as the
-        # printer writes the outer product (a b^T) between matrices.
-        i = 0
-        while i + 1 < len(vals):
-            (u, op), (w, op2) = vals[i], vals[i + 1]
-            if (u.node is not None and w.node is not None and u.node.ndim == 1 and not u.row
-                    and not u.ones and w.node.ndim == 1 and w.row and not w.ones and i > 0):
-                vals[i: i + 2] = [(self.juxt(u, w, op2), op)]
-            i += 1
-        # A scalar factor scales everything after it: 2 A B is 2 (A B), A 2 B is A (2 B).
-        lefts: list[tuple[V, object]] = []
-        acc, _ = vals[0]
-        for v, op in vals[1:]:
-            a_s = acc.node is not None and acc.node.ndim == 0
-            v_s = v.node is not None and v.node.ndim == 0
-            folds = a_s and v_s and core.const_value(acc.node) is not None \
-                and core.const_value(v.node) is not None
-            if (a_s or v_s) and not folds:
-                lefts.append((acc, op))
-                acc = v
-            else:
-                acc = self.juxt(acc, v, op)
-        for left, op in reversed(lefts):
-            acc = self.juxt(left, acc, op)
-        return acc
-
-    def merge_runs(self, factors: list, ops: list) -> list:
-        """Adjacent letters spelling a declared multi-letter name are that name: `loss`."""
-        if len(factors) < 2 or not (self.d.vars or self.d.defs):
-            return factors
-        longs = {k for k in list(self.d.vars) + list(self.d.defs) if len(k) > 1
-                 and k.isalnum()}
-        if not longs:
-            return factors
-        out = []
-        i = 0
-        longest = max(len(k) for k in longs)
-        while i < len(factors):
-            best = None
-            for j in range(min(len(factors), i + longest), i + 1, -1):
-                run = factors[i:j]
-                if all(f.kind == "name" and f.kids[2] == "LETTER" and not f.kids[1]
-                       for f in run) and all(op is None for op in ops[i:j - 1]) and all(
-                        run[t + 1].pos == run[t].pos + 1 for t in range(len(run) - 1)):
-                    word = "".join(f.kids[0] for f in run)
-                    if key_of(word) in longs:
-                        best = (j, A("name", run[0].pos, word, None, "WORD"))
-                        break
-            if best:
-                out.append(best[1])
-                i = best[0]
-            else:
-                out.append(factors[i])
-                i += 1
-        return out
-
-    def juxt(self, L: V, R: V, op=None) -> V:
-        pos = R.pos
-        self._last_pos = pos
-        if L.pending and R.pending:
-            raise self.fail(AmbiguousInputError, r"cannot tell the sizes of \mathbf{1} or I "
-                            "here; write them with a size: \\mathbf{1}_{n}, I_{n}", pos)
-        if L.pending:
-            L = self.resolve_left(L, R, pos)
-        if R.pending:
-            R = self.resolve_right(L, R, pos)
-        if L.flex and not L.row and R.node.ndim > 0:
-            L = V(api.reshape(L.node, (1, L.node.shape[0])), L.pos)
-        if R.flex and not R.row and L.node.ndim > 0 and (
-                (L.node.ndim == 2 and L.node.shape[1] == 1) or (L.node.ndim == 1 and not L.row)):
-            R = replace(R, row=True, lift=True, flex=False)
-        a, b = L.node, R.node
-        if a.ndim == 0 or b.ndim == 0:
-            ca, cb = core.const_value(a), core.const_value(b)
-            if self.foldable(ca, cb):
-                return V(self.number(ca * cb, pos), L.pos)
-            if a.ndim == 0:
-                return V(api.mul(a, b), L.pos, row=R.row, lift=R.lift)
-            return V(api.mul(a, b), L.pos, row=L.row, lift=L.lift)
-        if op is not None and op.type == "STAR":
-            raise self.fail(AmbiguousInputError, f"'*' between {describe(a)} and "
-                            f"{describe(b)}: write juxtaposition or \\cdot for the matrix "
-                            r"product, \odot for the elementwise product", op.start_pos)
-        # \mathbf{1}_{1} is the number 1 (the printer writes it for sums over a unit axis)
-        if R.ones and b.shape == (1,) and (a.shape[-1] == 1 or R.row or a.ndim == 1):
-            return replace(L, ones=False)
-        if L.ones and a.shape == (1,) and (b.shape[0] == 1 or L.row or b.ndim == 1):
-            return replace(R, ones=False)
-        # ones vectors take the form the product needs
-        if L.ones and not L.row and (R.row or (b.ndim == 2 and b.shape[0] == 1)):
-            a = core.ones(a.shape[0], 1)
-        elif L.ones and L.row and b.ndim == 2:
-            out = linalg.matmul(api.transpose(core.ones(a.shape[0], 1)), b)
-            return V(out, L.pos)
-        if R.ones and R.row and a.ndim == 2:
-            if a.op is core.ONES and a.shape[1] == 1:
-                return V(core.ones(a.shape[0], b.shape[0]), L.pos)
-            return V(linalg.matmul(a, api.transpose(core.ones(b.shape[0], 1))), L.pos)
-        return self.matmul(a, b, L, R, pos)
-
-    def matmul(self, a: Node, b: Node, L: V, R: V, pos: int) -> V:
-        if a.ndim == 1:
-            if L.row:
-                if b.ndim == 1 and R.row:
-                    raise self.fail(ShapeError, f"{describe(a)}ᵀ {describe(b)}ᵀ: two rows "
-                                    "cannot be multiplied", pos)
-                out = linalg.matmul(a, b)
-                return V(out, L.pos, row=out.ndim == 1)
-            if b.ndim == 1:
-                if R.row:
-                    return V(linalg.outer(a, b), L.pos)
-                if R.ones and b.shape[0] == 1:  # x 1_1: the column x times the 1x1 ones
-                    return V(linalg.matmul(api.reshape(a, (a.shape[0], 1)), b), L.pos)
-                raise self.fail(AmbiguousInputError, f"{describe(a)} {describe(b)}: two "
-                                "column vectors side by side; write x^\\top y (a scalar) or "
-                                "x y^\\top (a matrix)", pos)
-            if b.shape[0] == 1:  # column times row
-                return V(linalg.matmul(api.reshape(a, (a.shape[0], 1)), b), L.pos)
-            raise self.fail(ShapeError, f"a column {describe(a)} cannot multiply "
-                            f"{describe(b)} from the left; did you mean a transpose?", pos)
-        if b.ndim == 1 and R.row:
-            out = linalg.matmul(a, api.reshape(b, (1, b.shape[0])))
-        else:
-            out = linalg.matmul(a, b)
-        if out.ndim == 1 and out.shape[0] == 1 and a.ndim == 2 and a.shape[0] == 1:
-            out = api.reshape(out, ())  # a row times a column is a scalar
-        return V(out, L.pos)
-
-    def resolve_left(self, L: V, R: V, pos: int) -> V:
-        b = self.materialize(R) if R.node is not None else None
-        if b is None or b.ndim == 0:
-            raise self.fail(AmbiguousInputError, self._size_hint(L), pos)
-        if L.pending == "eye":
-            return V(core.eye(b.shape[0]), L.pos)
-        if L.pending == "ones" and L.row:
-            return V(core.ones(b.shape[0]), L.pos, ones=True, row=True)
-        raise self.fail(AmbiguousInputError, self._size_hint(L), pos)
-
-    def resolve_right(self, L: V, R: V, pos: int) -> V:
-        a = L.node
-        if a.ndim == 0:
-            raise self.fail(AmbiguousInputError, self._size_hint(R), pos)
-        if R.pending == "eye":
-            n = a.shape[-1]
-            return V(core.eye(n), R.pos)
-        if R.pending == "ones" and not R.row:
-            return V(core.ones(a.shape[-1]), R.pos, ones=True)
-        raise self.fail(AmbiguousInputError, self._size_hint(R), pos)
-
-    @staticmethod
-    def _size_hint(p: V) -> str:
-        what = {"eye": "I", "ones": r"\mathbf{1}", "zeros": r"\mathbf{0}"}[p.pending]
-        return f"cannot tell the size of {what} here; write it with a size, e.g. {what}_{{n}}"
-
-    def materialize(self, v: V) -> Node:
-        if v.pending:
-            raise self.fail(AmbiguousInputError, self._size_hint(v), v.pos)
-        if v.row and v.lift:
-            return api.reshape(v.node, (1, v.node.shape[0]))
-        return v.node
-
-    # ---- postfix operators -----------------------------------------------------------------
-    def v_post(self, a: A) -> V:
-        base, posts = a.kids
-        if (base.kind == "name" and base.kids[:2] == ("e", None) and posts[0].kind == "pow"
-                and key_of("e") not in self.d.vars and key_of("e") not in self.d.defs):
-            v = V(api.exp(self.materialize(self.value(posts[0].kids[0]))), a.pos)
-            posts = posts[1:]  # e^{x} with e undeclared is exp(x)
-        else:
-            v = self.value(base)
-        for p in posts:
-            self._last_pos = p.pos
-            v = getattr(self, "p_" + p.kind)(v, p, base)
-        return v
-
-    def p_T(self, v: V, p: A, base: A) -> V:
-        if v.pending:
-            return replace(v, row=not v.row)
-        x = v.node
-        if x.ndim == 2:
-            return V(api.transpose(x), v.pos, ones=False)
-        if x.ndim == 1:
-            if v.row:
-                return V(x, v.pos, ones=v.ones)
-            return V(x, v.pos, row=True, lift=True, ones=v.ones, flex=v.flex)
-        return v  # a scalar is its own transpose
-
-    def p_inv(self, v: V, p: A, base: A) -> V:
-        x = self.square_or_scalar(v, p, "^{-1}")
-        if x.ndim == 0:
-            return V(self.power(x, core.number(-1), p.pos), v.pos)
-        return V(linalg.inv(x), v.pos)
-
-    def p_invT(self, v: V, p: A, base: A) -> V:
-        x = self.square_or_scalar(v, p, r"^{-\top}")
-        if x.ndim == 0:
-            return V(self.power(x, core.number(-1), p.pos), v.pos)
-        return V(api.transpose(linalg.inv(x)), v.pos)
-
-    def square_or_scalar(self, v: V, p: A, what: str) -> Node:
-        x = self.materialize(v)
-        if x.ndim == 1 or (x.ndim == 2 and x.shape[0] != x.shape[1]):
-            raise self.fail(ShapeError, f"{describe(x)}{what}: only a square matrix has an "
-                            "inverse", p.pos)
-        return x
-
-    def p_pow(self, v: V, p: A, base: A) -> V:
-        e = self.materialize(self.value(p.kids[0]))
-        x = self.materialize(v)
-        if all(d == 1 for d in x.shape):  # 1×1 and (1,) are numbers on paper
-            return V(self.power(x, e, p.pos), v.pos)
-        k = core.const_value(e)
-        if k is not None and k.is_Integer and x.ndim == 2 and x.shape[0] == x.shape[1]:
-            if 1 <= k <= 16:  # a matrix power: A^2 = A A
-                out = x
-                for _ in range(int(k) - 1):
-                    out = linalg.matmul(out, x)
-                return V(out, v.pos)
-        raise self.fail(AmbiguousInputError, f"a power of {describe(x)}: write "
-                        r"X^{\circ 2} for the elementwise power (or x^\top x, "
-                        r"\left\| x \right\|^{2})", p.pos)
-
-    def power(self, x: Node, e: Node, pos: int) -> Node:
-        cx, ce = core.const_value(x), core.const_value(e)
-        if self.foldable(cx, ce):
-            if not (ce.is_Integer and abs(ce) <= 64) or (cx.is_Number and abs(cx) > 1e6):
-                return api.pow(x, e)  # not folded: 10^{10^{10}} must not be computed
-            return self.number(cx ** ce, pos)
-        return api.pow(x, e)
-
-    def p_hpow(self, v: V, p: A, base: A) -> V:
-        e = self.materialize(self.value(p.kids[0]))
-        return V(self.power(self.materialize(v), e, p.pos), v.pos)
 
     # ---- atoms --------------------------------------------------------------------------------
     def v_norm(self, a: A) -> V:
@@ -840,6 +574,15 @@ class Builder:
         fn = function(fname)
         if fn is None:  # pragma: no cover -- the tokenizer only emits known names
             raise self.fail(LatexSyntaxError, f"unknown function {fname}", a.pos)
+        if fname == "sigmoid" and self.text.startswith("\\sigma", a.pos):
+            self.sigma_product(a)
+        word = _WORD.match(self.text, a.pos)
+        if word and word.group(1) != "operatorname" and key_of(word.group(2)) in (
+                self.d.vars.keys() | self.d.defs.keys()):
+            raise self.fail(AmbiguousInputError, f"{word.group()} has two readings: the "
+                            f"function {fname} or the declared variable {word.group(2)}; write "
+                            rf"\operatorname{{{word.group(2)}}} for the function, "
+                            rf"\mathit{{{word.group(2)}}} for the variable", a.pos)
         if fname == "log" and not paren and arg.kind == "bars":  # \log|X| is log det X
             x = self.materialize(self.value(arg.kids[0]))
             if x.ndim == 2 and x.shape[0] == x.shape[1]:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..errors import SizeError, SymgradError
+from ..errors import AmbiguousInputError, SizeError, SymgradError
+from ..names import name_key
 from ..node import Node, topo
 from ..ops import core
-from ..printing import _latex_name
 from ..shapes import as_size
 
 ShapesArg = Mapping | str | Iterable[Node] | None
@@ -24,8 +24,8 @@ ShapesArg = Mapping | str | Iterable[Node] | None
 
 @functools.lru_cache(maxsize=4096)
 def key_of(name: str) -> str:
-    """The canonical key of a variable name: its LaTeX spelling without spaces."""
-    return _latex_name(name).replace(" ", "")
+    """The canonical key of a variable name (symgrad.names.name_key)."""
+    return name_key(name)
 
 
 def size_symbol(name: str) -> sympy.Symbol:
@@ -77,8 +77,23 @@ def _size_names(ident: str, known: Mapping[str, sympy.Symbol]) -> list:
     return [size_symbol(ident)]
 
 
+DOTS = ("\\cdot", "·", "*")  # between two sizes: a product, or the × of a shape?
+_AXES = re.compile(r"×|\\times|,|\s+x\s+")
+# `nxn`, `3x4`, `2nxk`: an x between sizes written without spaces (`nx` alone is one size)
+_COMPACT = re.compile(r"(?:\d+[A-Za-z]?|[A-Za-z])(?:x(?:\d+[A-Za-z]?|[A-Za-z]))+")
+_DOT = re.compile(r"\\cdot(?![A-Za-z])|·|\*")
+
+
+def ambiguous_product(sizes: list[str], dot: str) -> str:
+    a, b = sizes[0].strip(), sizes[1].strip() if len(sizes) > 1 else "..."
+    return (f"'{a} {dot} {b}' has two readings: a matrix of shape {a}×{b}, or one axis of length "
+            f"{a}·{b}; write {a} \\times {b} (or {a}×{b}, {a} x {b}) for the matrix, "
+            f"{a} {b} for one axis")
+
+
 def parse_shape(spec, known: Mapping[str, sympy.Symbol] | None = None) -> tuple:
-    """A shape from a tuple of sizes or a string: `n×m`, `n x m`, `(n, m)`, `n,m`, `n`, `()`."""
+    """A shape from a tuple of sizes or a string: `n×m`, `n\\times m`, `n x m`, `nxm`,
+    `(n, m)`, `n,m`, `n`, `()`. `n*m` or `n \\cdot m` alone is refused: it may mean either."""
     if isinstance(spec, str):
         s = spec.strip()
         s = re.sub(r"^(?:\\mathbb\s*\{?\s*R\s*\}?|ℝ|R)\s*\^\s*", "", s)
@@ -89,7 +104,13 @@ def parse_shape(spec, known: Mapping[str, sympy.Symbol] | None = None) -> tuple:
             s = s[1:-1]
         if s.strip() in ("", "scalar", "\\mathbb{R}", "R", "ℝ"):
             return ()
-        parts = re.split(r"×|\\times|,|\s+x\s+|(?<=\w)x(?=\s*\d)|(?<=\d)x(?=\w)", s)
+        if _COMPACT.fullmatch(s.strip()):
+            parts = s.strip().split("x")
+        else:
+            parts = _AXES.split(s)
+        dot = _DOT.search(s)
+        if len(parts) == 1 and dot:
+            raise AmbiguousInputError(ambiguous_product(_DOT.split(s), dot.group()))
         return tuple(parse_size(p, known) for p in parts)
     if isinstance(spec, (int, sympy.Expr)) and not isinstance(spec, bool):
         return (as_size(spec),)

@@ -18,9 +18,10 @@ from lark.lexer import Lexer
 from ..errors import LatexSyntaxError, SymgradError
 from ..node import Node
 from ..shapes import as_shape
-from .build import A, Builder, Result, Statement, _TooDeep, conform
-from .declare import ShapesArg, declarations, key_of
+from .build import Builder, conform
+from .declare import DOTS, ShapesArg, declarations, key_of
 from .tokens import syntax_error, tokenize
+from .tree import A, Result, Statement, _TooDeep
 
 __all__ = ["parse", "parse_document"]
 
@@ -53,8 +54,8 @@ class _ToAst(Transformer):
     def decl(self, c):
         return Statement("decl", A("dims", c[0].pos, *c[4]), c[0])
 
-    def dims(self, c):
-        return [x for x in c if type(x) is str]
+    def dims(self, c):  # a \cdot between sizes is kept: the builder asks what it means
+        return [x for x in c if type(x) is str or (x.type == "CDOT" and x.value in DOTS)]
 
     def dims_single(self, c):
         return [str(c[0])]
@@ -177,10 +178,11 @@ class _ToAst(Transformer):
         return A("call", c[0].start_pos, c[0].value, sub, c[-2], True)
 
     def call_bare(self, c):
-        sub = c[1].value if isinstance(c[1], Token) and c[1].type == "SUB" else None
-        rest = c[2:] if sub is not None else c[1:]
-        arg = rest[0] if len(rest) == 1 else A("post", rest[0].pos, rest[0], list(rest[1:]))
-        return A("call", c[0].start_pos, c[0].value, sub, arg, False)
+        sub = c[1].value if len(c) > 2 else None
+        return A("call", c[0].start_pos, c[0].value, sub, c[-1], False)
+
+    funcarg = product
+    argfirst = argfactor = factor
 
 
 @functools.cache

@@ -13,10 +13,10 @@ import re
 from lark import Token
 
 from ..errors import LatexSyntaxError
+from ..names import GREEK
 from ..op import REGISTRY
-from ..printing import GREEK
 
-MAX_CHARS = 10_000  # longer input is refused (parsing is linear, but errors must stay fast)
+MAX_CHARS = 30_000  # longer input is refused (parsing is linear: about 1 s for the longest)
 MAX_NESTING = 60  # brackets, braces and bars open at once
 
 GREEK_NAMES = GREEK | {"ell", "varsigma", "varrho", "varpi", "digamma"}
@@ -63,6 +63,7 @@ STYLES = {"mathbf", "bm", "boldsymbol", "mathbb", "mathit", "mathsf", "mathcal",
           "pmb", "mathscr", "mathfrak", "bold"}
 WORD_STYLES = {"operatorname", "mathrm", "text", "textrm", "textup", "textit", "mathit",
                "mathsf", "textbf", "mathnormal"}
+NAME_STYLES = {"mathit", "mathnormal"}  # a word in these is a variable, never a function
 SIZING = re.compile(r"\\(?:left|right|[bB]igg?[lrm]?)(?![A-Za-z])\s*")
 OPEN_DELIMS = {"(": "(", "[": "(", "\\{": "(", "\\langle": "("}
 CLOSE_DELIMS = {")": ")", "]": ")", "\\}": ")", "\\rangle": ")"}
@@ -79,6 +80,7 @@ _ONES = re.compile(r"\\(?:mathbf|bm|boldsymbol|mathbb|pmb|bold)\s*(?:\{\s*([01])
 _WORD = re.compile(r"\\(operatorname\*?|mathrm|text|textrm|textup|textit|mathit|mathsf|textbf"
                    r"|mathnormal)\s*\{\s*([^{}\\]*?)\s*\}")
 _STYLED_NAME = re.compile(r"\s*\{\s*([A-Za-z]|\\[A-Za-z]+)\s*\}")
+_ONE_AS_VECTOR = re.compile(r"\s*(?:_|\^\s*(?:\{\s*)?" + _TEE + ")")
 _REALS = re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R)|ℝ")
 _UNICODE = {"ᵀ": "TRANSPOSE", "⊙": "ODOT", "∘": "ODOT", "⊘": "OSLASH", "⊗": "OTIMES", "·": "CDOT",
             "×": "CDOT", "⊕": "OPLUS", "⊖": "OMINUS", "∂": "PARTIAL", "−": "MINUS", "∈": "IN"}
@@ -185,7 +187,10 @@ class Tokenizer:
             if (c.isascii() and c.isdigit()) or (c == "." and text[i + 1: i + 2].isdigit()
                                                   and text[i + 1].isascii()):
                 m = _NUMBER.match(text, i)
-                self.emit("NUMBER", m.group(), i)
+                # 1^\top and 1_n are the ones vector, as \mathbf{1}^\top: never the number 1
+                one = m.group() == "1" and _ONE_AS_VECTOR.match(text, m.end()) and not (
+                    text[i - 1: i].isascii() and text[i - 1: i].isalpha())  # W1^\top is W_1
+                self.emit("ONES" if one else "NUMBER", m.group(), i)
                 i = m.end()
                 continue
             if c == "\\":
@@ -301,7 +306,7 @@ class Tokenizer:
         sub = normalize_sub(raw)
         if not sub:
             raise syntax_error("an empty subscript", text, i)
-        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},]+", sub):
+        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},×]+", sub):
             raise syntax_error(f"unreadable subscript {raw!r}", text, j)
         self.emit("SUB", sub, i)
         return end
@@ -401,7 +406,10 @@ class Tokenizer:
             and SIZING.sub("", rest[:8]).startswith(("(", "["))
 
     def word(self, w: str, m: re.Match, i: int) -> int:
-        if w in self.functions:
+        if m.group(1) in NAME_STYLES and re.fullmatch(r"[A-Za-z]+", w):
+            # \mathit{Xr} is how names.py prints a word: always a name (\mathit{exp} too)
+            self.emit("LETTER" if len(w) == 1 else "WORD", w, i)
+        elif w in self.functions:
             self.emit("FUNC", self.functions[w], i)
         elif w in CONNECTIVES or not w:
             self.emit("SEP", w, i)

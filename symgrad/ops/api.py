@@ -11,6 +11,7 @@ from ..node import install_operators
 from .arith import add, div, mul, neg, pow, sub  # noqa: F401
 from .core import (  # noqa: F401
     as_node,
+    constant,
     eye,
     matrix,
     name,

@@ -163,6 +163,11 @@ def _print_mul(n, P):
     a, b = n.args
     if a.ndim == 0 or b.ndim == 0:  # a scalar times something: juxtaposition, scalar first
         s, m = (a, b) if a.ndim == 0 else (b, a)
+        v = core.const_value(s)
+        if v == 1:  # 1.0 * x is x, as written by hand
+            return P.fmt(m) if m.shape == n.shape else P.fmt(explicit_broadcast(m, n.shape))
+        if v is not None and v.is_Number and v < 0:  # -\frac{1}{2} x, not (-\frac{1}{2}) x
+            return "-" + P.juxt(P.arg(core.number(-v), PROD), P.operand(m, n.shape, PROD)), NEG
         # An inner product as a factor gets parentheses: (1ᵀy) (D - s sᵀ), not 1ᵀ y (D - s sᵀ).
         inner = s.op is not n.op and s.op is not core.NUMBER and P.fmt(s)[1] == PROD
         return P.juxt(P.arg(s, PROD + inner), P.operand(m, n.shape, PROD)), PROD

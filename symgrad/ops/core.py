@@ -10,6 +10,7 @@ import numpy as np
 import sympy
 
 from ..errors import SymgradError, UnsupportedError
+from ..names import check_name
 from ..node import Node
 from ..op import ATOM, POSTFIX, Op, register
 from ..shapes import Shape, as_shape, as_size
@@ -33,6 +34,7 @@ class Kind(StrEnum):
     SYMMETRIC = "symmetric"
     PM1 = "pm1"
     SYMBOL = "symbol"  # an internal placeholder (a direction in forward mode), never user input
+    DIFFERENTIAL = "differential"  # dx in a derivation: prints d before its variable's name
 
 
 class VarParams(NamedTuple):
@@ -60,6 +62,8 @@ def _print_var(n, P):
     p: VarParams = n.params
     if p.kind == Kind.UPSTREAM:
         return P.upstream(upstream_target(p.name))
+    if p.kind == Kind.DIFFERENTIAL:  # dx: d before the variable's name (\mathit{dx} is a name)
+        return "d" + P.name(p.name[1:]), ATOM
     return P.name(p.name), ATOM
 
 
@@ -72,19 +76,43 @@ VAR = register(Op("var", shape=_leaf_shape, print=_print_var, numpy=_eval_var,
 
 
 def variable(name: str, *shape, kind: Kind | str = Kind.VAR) -> Node:
-    if not isinstance(name, str) or not name:
+    kind = Kind(kind)
+    if kind in (Kind.VAR, Kind.SYMMETRIC, Kind.PM1):  # the user's names; the other kinds are
+        # internal (dL/df, a derivation's dx) and named by symgrad
+        name = check_name(name)
+    elif not isinstance(name, str) or not name:
         raise SymgradError(f"a variable name must be a non-empty string, got {name!r}")
     shp = as_shape(shape)
     if len(shp) > 2:
         raise UnsupportedError(
             f"variable {name!r} has {len(shp)} axes; symgrad handles scalars, vectors and matrices"
         )
-    return Node(VAR, (), VarParams(name, shp, Kind(kind)))
+    return Node(VAR, (), VarParams(name, shp, kind))
 
 
-def scalar(name: str) -> Node:
-    """A scalar variable (shape ())."""
-    return variable(name)
+def scalar(name: str, value=None) -> Node:
+    """A scalar variable (shape ()); with a value, the named constant constant(name, value)."""
+    return variable(name) if value is None else constant(name, value)
+
+
+# ---- named constants: printed by name (\epsilon), valued without being bound in env ---------
+def _eval_const(n, vals, sizes):
+    return np.float64(n.params[1])
+
+
+CONSTANT = register(Op(
+    "constant", shape=_num_shape, print=lambda n, P: (P.name(n.params[0]), ATOM),
+    numpy=_eval_const, code=lambda n, a, B: B.number(n.params[1]),
+))
+
+
+def constant(name: str, value) -> Node:
+    r"""A named constant, as `constant("epsilon", 1e-5)`: prints as \epsilon, evaluates to its
+    value (evaluate, codegen, lambdify) with nothing to bind, and is not differentiated by."""
+    v = number(value)
+    if v.op is not NUMBER or v.params[0].free_symbols:
+        raise SymgradError(f"the value of constant {name!r} must be a real number, got {value!r}")
+    return Node(CONSTANT, (), (check_name(name), v.params[0]))
 
 
 LABELS = {"pm1": Kind.PM1}
@@ -103,7 +131,7 @@ def vector(name: str, n, labels: str | None = None) -> Node:
 
     labels="pm1" declares entries in {-1, +1} (classification labels): simplify uses y ⊙ y = 1.
     """
-    return variable(name, n, kind=_kind(name, labels))
+    return variable(check_name(name), n, kind=_kind(name, labels))
 
 
 def matrix(name: str, n, m, symmetric: bool = False, labels: str | None = None) -> Node:
@@ -113,7 +141,7 @@ def matrix(name: str, n, m, symmetric: bool = False, labels: str | None = None) 
     """
     if symmetric and as_shape((n,))[0] != as_shape((m,))[0]:
         raise SymgradError(f"a symmetric matrix {name!r} must be square, got ({n}, {m})")
-    return variable(name, n, m, kind=_kind(name, labels, bool(symmetric)))
+    return variable(check_name(name), n, m, kind=_kind(name, labels, bool(symmetric)))
 
 
 def is_symmetric(n: Node) -> bool:
@@ -170,7 +198,9 @@ def number(v) -> Node:
     if isinstance(v, float):
         if not np.isfinite(v):
             raise SymgradError(f"number {v!r} is not finite")
-        v = sympy.nsimplify(v, rational=True) if float(v).is_integer() else sympy.Float(v)
+        # The exact rational of the shortest decimal that reads back as v (0.1 is 1/10, 0.5 is
+        # 1/2): the same float64 when evaluated, and exact in SymPy, so 0.5 * 2 is 1, not 1.0.
+        v = sympy.Rational(repr(float(v)))
     try:
         e = sympy.sympify(v)
     except (sympy.SympifyError, TypeError) as exc:
@@ -304,9 +334,7 @@ NAME = register(
 
 def name(label: str, expr) -> Node:
     """Give an intermediate a name: printed results and upstream gradients refer to it by it."""
-    if not isinstance(label, str) or not label:
-        raise SymgradError(f"a name must be a non-empty string, got {label!r}")
-    return Node(NAME, (as_node(expr),), (label,))
+    return Node(NAME, (as_node(expr),), (check_name(label),))
 
 
 def unname(n: Node) -> Node:

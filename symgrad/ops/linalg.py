@@ -39,11 +39,16 @@ def _vjp_matmul(n, g, needs):
 
 def _print_matmul(n, P):
     a, b = n.args
+    if a.ndim == 1 and b.ndim == 2:  # a 1-D vector is a column: x @ B is Bᵀ x
+        return P.fmt(as_column(n))
     left = P.transpose(a)[0] if a.ndim == 1 else P.arg(a, PROD)
-    if b.op is n.op and b.ndim == 1 and b.args[0].ndim == 1:
-        # yᵀ B prints as a row; on the right it is the column Bᵀ y (x^T y^T B would misread).
-        b = matmul(transpose(b.args[1]), b.args[0])
     return P.juxt(left, P.arg(b, PROD)), PROD
+
+
+def as_column(n: Node) -> Node:
+    """x @ B (x 1-D) as the column Bᵀ x; the printer's row of it is xᵀ B (Printer.transpose)."""
+    x, b = n.args
+    return matmul(b.args[0] if b.op is T else transpose(b), x)
 
 
 def _inverse_of(h):
@@ -111,8 +116,10 @@ def _mf_matmul(R, n: Node) -> Node:
         return R.mm(a if a.ndim == 2 else R.row(a), R.of(b))
     return R.mm(R.kron(R.eye(b.shape[1]), a if a.ndim == 2 else R.row(a)), R.of(b))
 
-def _print_matmul_t(n, P):  # xᵀ A is already the row: (xᵀ A)ᵀ y prints xᵀ A y
-    return P.fmt(n) if n.ndim == 1 and n.args[0].ndim == 1 else None
+def _print_matmul_t(n, P):  # x @ A prints as the column Aᵀ x; its row is xᵀ A
+    if n.ndim == 1 and n.args[0].ndim == 1:
+        return P.juxt(P.transpose(n.args[0])[0], P.arg(n.args[1], PROD)), PROD
+    return None
 
 MATMUL = register(Op(
     "matmul", shape=_mm_shape, print_transposed=_print_matmul_t, matrix_form=_mf_matmul,
@@ -183,6 +190,11 @@ def _mm_sandwich(n):  # (Pᵀ D) P = Pᵀ (D P): one association, so Pᵀ D P re
     if (p.op is T and p.args[0] is c) or (c.op is T and c.args[0] is p):
         return matmul(p, matmul(d, c))
     return None
+
+
+@rule(MATMUL, "vector-is-a-column")
+def _mm_column(n):  # x @ B = Bᵀ x: one orientation for 1-D vectors, so equal terms collect
+    return as_column(n) if n.args[0].ndim == 1 and n.args[1].ndim == 2 else None
 
 
 # ---- outer ---------------------------------------------------------------------------------

@@ -60,6 +60,9 @@ def _sum_explicit(n: Node) -> Node:
     """G 1, Gᵀ 1, 1ᵀ G 1, 1ᵀ x: sums as products with ones vectors."""
     x = n.args[0]
     axes, _ = n.params
+    long = tuple(a for a in axes if x.shape[a] != 1)
+    if long != axes:  # a sum over a unit axis is no sum: never print a 1₁ factor
+        return reshape(_sum_explicit(sum_(x, long, True)) if long else x, n.shape)
     if x.ndim == 1:
         out = later.matmul(core.ones(x.shape[0]), x)
     elif axes == (1,):

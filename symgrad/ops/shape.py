@@ -372,11 +372,12 @@ def explicit_broadcast(x: Node, shape: Shape) -> Node:
     if x.shape == shape:
         return x
     if x.ndim == 0:
-        if len(shape) == 1:
-            return later.mul(x, core.ones(shape[0]))
-        return later.mul(x, later.matmul(core.ones(shape[0], 1), transpose(core.ones(shape[1], 1))))
-    if len(shape) == 1:  # (1,) -> (n,)
-        return later.matmul(core.ones(shape[0], 1), x)
+        if len(shape) == 1 or 1 in shape:  # s 1ₙ, s 1ₖᵀ
+            return later.mul(x, core.ones(*shape))
+        return later.mul(x, later.matmul(core.ones(shape[0], 1),
+                                         transpose(core.ones(shape[1], 1))))
+    if all(s == 1 for s in x.shape):  # 1ₙ ⊙ u: a (1,) u beside 1ₙ would read as a product
+        return later.mul(core.ones(*shape), x)
     x2 = reshape(x, (1,) * (2 - x.ndim) + x.shape)
     out = x2
     if x2.shape[0] == 1 and shape[0] != 1:
