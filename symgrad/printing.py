@@ -218,8 +218,11 @@ class Printer:
         return rf"\frac{{\partial {self.style.loss}}}{{\partial {f}}}", FRAC
 
     def transpose(self, n: Node) -> tuple[str, int]:
-        from .ops import core, linalg
+        from .ops import core, linalg, reduce
 
+        col = reduce.kept_row(n)
+        if col is not None:  # (lse_col(C)ᵀ)ᵀ is lse_col(C)
+            return self.fmt(col)
         if n.op is linalg.INV:
             return self.inverse(n.args[0], transposed=True)
         if n.op is linalg.MATMUL and n.ndim == 1 and n.args[0].ndim == 1:

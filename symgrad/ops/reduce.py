@@ -171,8 +171,19 @@ def _np_softmax(v, axes):
     return e / np.sum(e, axis=axes, keepdims=True)
 
 
+def kept_row(n: Node) -> Node | None:
+    """The 1-D column whose transpose the row n is, for a logsumexp kept as a (1, k) row:
+    it prints as that column transposed (printed alike, the two would read as one)."""
+    if n.op is LSE and n.params[1] and n.ndim == 2 and n.shape[0] == 1 and n.shape[1] != 1:
+        return logsumexp(n.args[0], n.params[0])
+    return None
+
+
 def _print_reduction(latex: str, uni: str):
     def pr(n, P):
+        col = kept_row(n)
+        if col is not None:
+            return P.transpose(col)
         x = n.args[0]
         label = _axes_label(x, n.params[0])
         name = latex if P.is_latex else uni
