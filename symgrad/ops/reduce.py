@@ -170,10 +170,26 @@ def _np_softmax(v, axes):
     return e / np.sum(e, axis=axes, keepdims=True)
 
 
+def kept_row(n: Node) -> Node | None:
+    """The 1-D column whose transpose the row n is, for a logsumexp kept as a (1, k) row:
+    it prints as that column transposed (printed alike, the two would read as one)."""
+    if n.op is LSE and n.params[1] and n.ndim == 2 and n.shape[0] == 1 and n.shape[1] != 1:
+        return logsumexp(n.args[0], n.params[0])
+    return None
+
+
 def _print_reduction(n, P):  # softmax_{row}(X): the spelling with the axes as a label
+    col = kept_row(n)
+    if col is not None:
+        return P.transpose(col)
     x = n.args[0]
     label = _axes_label(x, n.params[0])
     return P.spelled(n, P.sub_text(label) if label else ""), ATOM
+
+
+def _print_kept_row_t(n, P):  # (lse_col(C)ᵀ)ᵀ is lse_col(C)
+    col = kept_row(n)
+    return P.fmt(col) if col is not None else None
 
 
 def _shifted(x, axes, B):
@@ -200,7 +216,7 @@ LSE = register(Op(
     "logsumexp", shape=_red_shape,
     vjp=lambda n, g, needs: (mul(_spread(g, n.args[0], n.params[0]),
                                  softmax(n.args[0], n.params[0])),),
-    print=_print_reduction,
+    print=_print_reduction, print_transposed=_print_kept_row_t,
     spelling=Spelling(r"\operatorname{logsumexp}", "logsumexp", ("logsumexp", "LSE"),
                       subscript="axis", build=lambda x, axis: logsumexp(x, axis)),
     numpy=lambda n, vals, sizes: _np_lse(vals[0], n.params[0], n.params[1]),
