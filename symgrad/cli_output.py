@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .check import Verdict
+from .names import latex_name, unicode_name
 from .node import Node, topo
 from .numeric import variables
 from .ops import core
-from .printing import _latex_name, _unicode_name, latex, unicode
+from .printing import latex, unicode
 
 LAYOUTS = {
     "gradient": "denominator (each gradient has the shape of its variable)",
@@ -51,7 +52,7 @@ def lhs(kind: str, of: str, x: Node, vec_y: bool = False, vec_x: bool = False) -
     xl, xt = latex(x), unicode(x)
     if vec_x:
         xl, xt = rf"\operatorname{{vec}}({xl})", f"vec({xt})"
-    fl, ft = _latex_name(of), _unicode_name(of)
+    fl, ft = latex_name(of), unicode_name(of)
     if vec_y:
         fl, ft = rf"\operatorname{{vec}}({fl})", f"vec({ft})"
     if kind == "hessian":
@@ -99,11 +100,11 @@ def _rows(d: Derived, fmt: str) -> str:
     for n in d.definitions:
         name, body = n.params[0], n.args[0]
         if fmt == "text":
-            out.append(f"where {_unicode_name(name)} = {unicode(body)}\n")
+            out.append(f"where {unicode_name(name)} = {unicode(body)}\n")
         elif fmt == "markdown":
-            out.append(f"where ${_latex_name(name)} = {latex(body)}$\n\n")
+            out.append(f"where ${latex_name(name)} = {latex(body)}$\n\n")
         else:
-            out.append(rf"\text{{where }} {_latex_name(name)} = {latex(body)}" + "\n")
+            out.append(rf"\text{{where }} {latex_name(name)} = {latex(body)}" + "\n")
     return "".join(out)
 
 

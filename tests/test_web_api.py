@@ -165,3 +165,16 @@ def test_page_is_offline(client):
 def test_pdf_download(client):
     r = client.post("/api/pdf", json=FOUNDING)
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
+
+
+def test_derive_names_shared_parts_once():
+    """Two layers: tanh(X W₁) is used by both gradients, so the display names it once."""
+    from symgrad.web.api import derive
+
+    r = derive({"expression": r"\tanh(\tanh(X W_1) W_2)", "wrt": ["W_1", "W_2"],
+                "shapes": "X: N×d, W_1: d×h, W_2: h×k"})
+    assert r["display"].count(r"\tanh(X W_{1})") == 1
+    assert r"\frac{\partial L}{\partial W_{2}} &=" in r["display"]
+    founding = derive({"expression": "W X + b", "shapes": "W: n×m, X: m×k, b: n×1",
+                       "wrt": ["b"]})
+    assert founding["display"] is None  # nothing shared: the results as they are

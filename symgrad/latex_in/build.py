@@ -29,10 +29,10 @@ from ..errors import (
     warn,
 )
 from ..node import Node, describe
-from ..op import REGISTRY
 from ..ops import api, core, linalg
 from ..shapes import fmt_shape
 from .declare import Declarations, ambiguous_product, key_of, parse_shape, parse_size
+from .functions import axis_from_sub, function
 from .postfix import Postfix
 from .products import Products
 from .tokens import _WORD, caret_message
@@ -87,62 +87,6 @@ def _nodes(root: A):
                         stack.append(x)
                     elif isinstance(x, tuple):
                         stack.extend(y for y in x if isinstance(y, A))
-
-
-# ---- functions: the op's spelling (Op.spelling) -> its constructor ---------------------------
-def _axis_from_sub(sub: str | None, what: str):
-    if sub is None:
-        return None  # over all entries: the printer labels every other reduction
-    s = sub.replace(" ", "").lower()
-    if s in ("row", "rows", "1", "-1"):
-        return 1
-    if s in ("col", "cols", "column", "columns", "0"):
-        return 0
-    raise AmbiguousInputError(f"{what}_{{{sub}}}: write {what}_{{\\mathrm{{row}}}} (each row) "
-                              f"or {what}_{{\\mathrm{{col}}}} (each column)")
-
-
-def _reduction(fn, what: str):
-    def build(x: Node, sub: str | None) -> Node:
-        axis = _axis_from_sub(sub, what)
-        if axis is not None and x.ndim == 1:  # a labelled 1-D vector: the column (n, 1) or
-            x = api.reshape(x, (x.shape[0], 1) if axis == 1 else (1, x.shape[0]))  # the row
-        elif axis is not None and x.ndim == 0:
-            axis = None
-        return fn(x, axis)
-
-    return build
-
-
-def _shaped(fn, what: str):
-    def build(x: Node, sub: str | None) -> Node:
-        if sub is None:
-            raise AmbiguousInputError(f"{what} needs the shape it builds: {what}_{{p \\times q}}")
-        return fn(x, parse_shape(sub))
-
-    return build
-
-
-def _plain(fn):
-    def build(x: Node, sub: str | None) -> Node:
-        if sub is not None:
-            raise AmbiguousInputError(f"a subscript {sub!r} on this function has no meaning")
-        return fn(x)
-
-    return build
-
-
-def function(name: str):
-    """The constructor of the op named `name` from its spelling: (x, subscript) -> Node."""
-    op = REGISTRY.get(name)
-    sp = op.spelling if op is not None else None
-    if sp is None:
-        return None
-    if sp.subscript == "axis":
-        return _reduction(sp.build, sp.latex)
-    if sp.subscript == "shape":
-        return _shaped(sp.build, sp.latex)
-    return _plain(sp.build or (lambda x: Node(op, (core.as_node(x),))))
 
 
 class Builder(Products, Postfix):
@@ -591,7 +535,7 @@ class Builder(Products, Postfix):
         v = self.value(arg)
         x = self.materialize(v)
         if v.flex and v.node.ndim == 1 and sub is not None:  # the labelled axis is the long one
-            want = _axis_from_sub(sub, fname)
+            want = axis_from_sub(sub, fname)
             x = api.reshape(v.node, (v.node.shape[0], 1) if want == 0 else (1, v.node.shape[0]))
         self._last_pos = a.pos
         if fname == "softmax" and sub is None and x.ndim == 2:

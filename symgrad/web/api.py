@@ -106,6 +106,9 @@ def derive(req: Mapping) -> dict:
         "text": {x.params.name: f"∂{loss}/∂{x} = {g}" for x, g in zip(xs, grads)},
         "derivation": None, "markdown": None, "tex": None, "code": None,
     }
+    # The results with their shared parts named once (H = tanh(Z), ...); null when none is.
+    shown = sg.show(dict(zip(xs, grads)), loss=loss)
+    out["display"] = shown.latex() if len(shown.rows) > len(xs) else None
     if _flag(req, "steps"):
         d = sg.derive(y, xs)
         out.update(derivation=d.latex(), markdown=d.markdown(), tex=d.latex(document=True))

@@ -144,9 +144,13 @@ function render(r) {
 
   const results = $("results");
   results.replaceChildren();
-  for (const [name, latex] of Object.entries(r.results)) {
-    const div = block(results, `${r.lhs[name]} = ${latex}`, "math result");
-    div.dataset.wrt = name;
+  if (r.display) {  // shared parts named once, then the results in terms of them
+    block(results, r.display, "math result");
+  } else {
+    for (const [name, latex] of Object.entries(r.results)) {
+      const div = block(results, `${r.lhs[name]} = ${latex}`, "math result");
+      div.dataset.wrt = name;
+    }
   }
 
   $("derivation-box").hidden = !r.markdown;
@@ -160,7 +164,7 @@ function render(r) {
   $("code").textContent = r.code || "";
 
   lastTex = r.tex;
-  const source = r.derivation ||
+  const source = r.derivation || r.display ||
     Object.entries(r.results).map(([n, l]) => `${r.lhs[n]} = ${l}`).join(" \\\\\n");
   $("latex-source").value = source;
   const file = r.tex || `\\documentclass{article}\n\\usepackage{amsmath,amssymb,bm}\n` +
