@@ -77,8 +77,8 @@ VAR = register(Op("var", shape=_leaf_shape, print=_print_var, numpy=_eval_var,
 
 def variable(name: str, *shape, kind: Kind | str = Kind.VAR) -> Node:
     kind = Kind(kind)
-    if kind in (Kind.VAR, Kind.SYMMETRIC, Kind.PM1):  # the user's names; the other kinds are
-        # internal (dL/df, a derivation's dx) and named by symgrad
+    if kind == Kind.VAR:  # other kinds may be internal (dL/df, a derivation's d(S)), and
+        # vector() and matrix() check the names of declared structure themselves
         name = check_name(name)
     elif not isinstance(name, str) or not name:
         raise SymgradError(f"a variable name must be a non-empty string, got {name!r}")
