@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from .derivation.build import _is_leafish
 from .errors import SymgradError
+from .names import check_name
 from .node import Node, substitute, topo
 from .ops import core
 from .printing import LATEX, UNICODE, Printer, Style
@@ -100,8 +101,10 @@ def _name_shared(exprs: list[Node]) -> tuple[list[Node], list[Node]]:
     uses: Counter = Counter(a for n in order for a in n.args)
     shared = [n for n in order if uses[n] > 1 and n.ndim and n.size > 3
               and n.op is not core.NAME and not _is_leafish(n)]
-    taken = {v.params[0] for v in order if v.op in (core.VAR, core.NAME)}
-    labels = (f"Z{i}" for i in itertools.count(1))
+    # Names compare in their canonical form (Z1, Z_1 and Z_{1} are one name: symgrad.names).
+    taken = {check_name(v.params[0]) for v in order
+             if core.is_user_variable(v) or v.op is core.NAME}
+    labels = (f"Z_{i}" for i in itertools.count(1))
     mapping: dict[Node, Node] = {}
     for n in shared:
         label = next(lb for lb in labels if lb not in taken)
