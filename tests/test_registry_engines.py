@@ -12,6 +12,7 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import CASES
 
 import symgrad as sg
 from symgrad.errors import UnsupportedError
@@ -65,56 +66,49 @@ def _linear_in(case) -> list:
 
 def test_linear_ops_declare_matrix_forms(all_cases):
     """Linear ops have a matrix form for Jacobians (the matrix of the map they are)."""
-    missing = sorted({c.op for c in all_cases if c.y is not None and REGISTRY[c.op].linear
+    def linear(op):  # linear in each argument: linear ops, products, sums and differences
+        return op.linear or op.bilinear or op.algebra in ("add", "sub", "neg", "mul", "div")
+
+    missing = sorted({c.op for c in all_cases if c.y is not None and linear(REGISTRY[c.op])
                       and REGISTRY[c.op].matrix_form is None})
     assert not missing, f"linear ops without a matrix form (Op.matrix_form): {missing}"
 
 
-def test_jacobian_matches_finite_differences(registry_case):
-    case = registry_case
-    case.check()
-    xs = [x for x in _linear_in(case) if x.ndim <= 1 and case.y.ndim <= 1]
-    if not xs:
-        pytest.skip("not a linear op of vectors (matrices are read in vec form elsewhere)")
-    rng = case.rng("jac")
-    env = case.env(rng)
-    for x in xs:
-        J = sg.jacobian(case.y, x)
-        assert J.shape == case.y.shape + x.shape
-        base = dict(env)
-        num = np.zeros(tuple(int(s) for s in J.shape))
-        flat_x = np.atleast_1d(np.array(env[x], dtype=float))
-        for k in range(flat_x.size):
-            h = np.zeros_like(flat_x)
-            h.flat[k] = 1e-6
-            plus, minus = dict(base), dict(base)
-            plus[x] = (flat_x + h).reshape(np.shape(env[x]))
-            minus[x] = (flat_x - h).reshape(np.shape(env[x]))
-            d = (np.asarray(evaluate(case.y, plus)) - np.asarray(evaluate(case.y, minus))) / 2e-6
-            num.reshape(-1, flat_x.size)[:, k] = np.atleast_1d(d).ravel()
-        _close(evaluate(J, env), num, f"jacobian of {case.y} by {x}", 1e-6)
+def _vec(a) -> np.ndarray:
+    """vec: the columns stacked (column-major), as sg.vec."""
+    return np.asarray(a, dtype=float).reshape(-1, order="F")
 
 
-def test_matrix_form_is_read(registry_case):
-    """An op with a matrix form gives the Jacobian of its vec: jacobian(vec y, vec x)."""
-    case = registry_case
-    case.check()
-    xs = _linear_in(case)
-    if not xs or case.y.op.name == "kron":
-        pytest.skip("no matrix form declared")
+LINEAR_CASES = [c for c in CASES if c.y is not None and _linear_in(c)]
+
+
+@pytest.mark.parametrize("case", LINEAR_CASES, ids=[c.id for c in LINEAR_CASES])
+def test_jacobian_matches_finite_differences(case):
+    """The matrix form each linear op declares gives its Jacobian: vec(y) by vec(x) (matrices
+    in Magnus–Neudecker vec form), against central differences."""
+    env = case.env(case.rng("jac"))
     y = sg.vec(case.y) if case.y.ndim == 2 else case.y
-    x = xs[0]
-    if any(a is x for a in case.y.args) and all(a is x or a.ndim == 0 or a.op.name != "var"
-                                                   for a in case.y.args):
+    for x in _linear_in(case):
         J = sg.jacobian(y, sg.vec(x) if x.ndim == 2 else x)
-        assert J.ndim <= 2
+        flat = _vec(env[x])
+        num = np.zeros((_vec(evaluate(case.y, env)).size, flat.size))
+        for k in range(flat.size):
+            h = np.zeros_like(flat)
+            h[k] = 1e-6
+            plus, minus = dict(env), dict(env)
+            shape = np.shape(env[x])
+            plus[x] = (flat + h).reshape(shape, order="F")
+            minus[x] = (flat - h).reshape(shape, order="F")
+            num[:, k] = (_vec(evaluate(case.y, plus)) - _vec(evaluate(case.y, minus))) / 2e-6
+        got = np.asarray(evaluate(J, env), float).reshape(num.shape)
+        _close(got, num, f"jacobian of {y} by {x}", 1e-6)
 
 
-def test_derivation_verifies(registry_case):
-    case = registry_case
-    case.check()
-    if REGISTRY[case.op].vjp is None:
-        pytest.skip("a constant: nothing to derive")
+DIFFERENTIABLE = [c for c in CASES if c.y is not None and REGISTRY[c.op].vjp is not None]
+
+
+@pytest.mark.parametrize("case", DIFFERENTIABLE, ids=[c.id for c in DIFFERENTIABLE])
+def test_derivation_verifies(case):
     y = case.y if case.y.ndim == 0 else sg.sum(case.y)
     d = sg.derive(y, list(case.xs))
     report = d.verify()
