@@ -42,9 +42,8 @@ class Spelling:
     """How LaTeX writes an op that reads as a named function, for the printer and the parser.
 
     The printer writes `latex` (Unicode: `unicode`); the parser accepts the op's name and every
-    word of `words`
-    as `\\operatorname{w}`, `\\mathrm{w}` or `\\text{w}`, and as the command `\\w` when `latex`
-    is itself a command (`\\exp`, `\\det`).
+    word of `words` as `\\operatorname{w}`, `\\mathrm{w}` or `\\text{w}`, and as the command
+    `\\w` when LaTeX has that command (`\\exp`, `\\det`, `\\ln`).
     """
 
     latex: str
@@ -55,16 +54,6 @@ class Spelling:
     subscript: str | None = None
     # (x), (x, axis) or (x, shape) -> Node; None: Node(op, (x,)).
     build: Callable[..., Node] | None = None
-
-    @property
-    def reduction(self) -> bool:
-        return self.subscript == "axis"
-
-    @property
-    def command(self) -> str | None:
-        """The command word when the op prints as a LaTeX command (\\exp -> "exp")."""
-        s = self.latex
-        return s[1:] if s.startswith("\\") and s[1:].isalpha() else None
 
 
 @dataclass(frozen=True, eq=False)
