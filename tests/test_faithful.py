@@ -45,9 +45,8 @@ def test_registry_case_prints_its_value(registry_case):
 PARSER_EXCLUDE = ("logsumexp",)
 
 
-@pytest.mark.xfail(strict=True, reason="parser: softmax_col of a 1-D vector (a column) is "
-                                       "over its entries, not over a row's unit axis")
 def test_parser_reads_softmax_col_of_a_vector():
+    """softmax_col of a 1-D vector (a column) is over its entries, not over a row's unit axis."""
     faithful(sg.softmax(sg.ones(n, 1), axis=0))
 
 

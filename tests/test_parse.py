@@ -388,3 +388,14 @@ def test_a_one_by_one_matrix_beside_a_matrix_scales_it():
 ])
 def test_sized_matrices_of_zeros_and_ones(tex, want):
     assert sg.parse(tex, SHAPES) is want
+
+
+def test_a_labelled_reduction_of_a_vector_runs_over_its_entries():
+    """softmax_{col}(x) / softmax_{row}(x) of a 1-D x: x is that column or row, and the
+    reduction is over its entries (never silently over a unit axis, which gives ones)."""
+    v = np.array([1.0, 2.0, 4.0])
+    want = np.exp(v) / np.exp(v).sum()
+    for label, shape in (("col", (3, 1)), ("row", (1, 3))):
+        e = sg.parse(rf"\operatorname{{softmax}}_{{\mathrm{{{label}}}}}(x)", {"x": (3,)})
+        assert e.shape == shape
+        np.testing.assert_allclose(sg.evaluate(e, {"x": v}).ravel(), want)

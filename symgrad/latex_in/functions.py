@@ -27,8 +27,10 @@ def axis_from_sub(sub: str | None, what: str):
 def _reduction(fn, what: str):
     def build(x: Node, sub: str | None) -> Node:
         axis = axis_from_sub(sub, what)
-        if axis is not None and x.ndim == 1:  # a labelled 1-D vector: the column (n, 1) or
-            x = api.reshape(x, (x.shape[0], 1) if axis == 1 else (1, x.shape[0]))  # the row
+        if axis is not None and x.ndim == 1:  # a labelled 1-D vector runs along the label:
+            # the column (n, 1) for _{col}, the row (1, n) for _{row}, so the reduction is over
+            # its entries (the other way round it would be over a unit axis, silently trivial)
+            x = api.reshape(x, (x.shape[0], 1) if axis == 0 else (1, x.shape[0]))
         elif axis is not None and x.ndim == 0:
             axis = None
         return fn(x, axis)
