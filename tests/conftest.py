@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,3 +92,14 @@ def all_cases() -> list[RegistryCase]:
 @pytest.fixture(scope="session")
 def library_ops() -> tuple[str, ...]:
     return LIBRARY_OPS
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str):
+    """The script benchmarks/<name>.py as a module (imported, its main() not run)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

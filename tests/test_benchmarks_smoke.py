@@ -5,20 +5,13 @@ Timing is measured by the benchmark, not tested here: only structural properties
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "derive_scaling.py"
+from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def derive_scaling():
-    spec = importlib.util.spec_from_file_location("derive_scaling", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("derive_scaling")
 
 
 @pytest.fixture(scope="module")

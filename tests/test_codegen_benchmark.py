@@ -6,13 +6,11 @@ report and the FLOP count (exact, not timed) are checked here.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
+from conftest import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "codegen_figures.py"
 # torch.func's forward mode scripts its decompositions with the deprecated torch.jit.script.
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script`:DeprecationWarning")
 
@@ -20,10 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script`:DeprecationWa
 @pytest.fixture(scope="module")
 def quick_run():
     pytest.importorskip("torch")
-    spec = importlib.util.spec_from_file_location("codegen_figures", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(["--quick", "--rounds", "1", "--threads", "0"])
+    return load_benchmark("codegen_figures").main(["--quick", "--rounds", "1", "--threads", "0"])
 
 
 def test_mlp_figures(quick_run):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy
+from conftest import load_benchmark
 from hypothesis import HealthCheck, assume, given, settings
 from strategies import N as XN
 from strategies import expressions
@@ -209,14 +210,7 @@ def test_random_hessians_match_finite_differences(e):
 
 # ---- the figures script keeps working, and every result is no larger than the textbook form ----
 def test_hessian_figures_targets():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "hessian_figures.py"
-    spec = importlib.util.spec_from_file_location("hessian_figures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    rows = module.main(["--repeats", "1"])
+    rows = load_benchmark("hessian_figures").main(["--repeats", "1"])
     assert len(rows) == 14
     for r in rows:
         assert r["same_value"], r["label"]

@@ -4,20 +4,15 @@ playwright; in CI (CI=true) their absence is a failure (.ci/run installs both)."
 
 from __future__ import annotations
 
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "web_figures.py"
+from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def figures():
-    spec = importlib.util.spec_from_file_location("web_figures", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("web_figures")
     why = module.browser_missing()
     if why is not None:
         if os.environ.get("CI") == "true":
