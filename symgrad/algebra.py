@@ -11,6 +11,7 @@ Broadcasting is linear, so broadcast_to is looked through and the result's shape
 
 from __future__ import annotations
 
+import bisect
 import weakref
 
 import sympy
@@ -158,13 +159,34 @@ def _product(nodes: list[Node]) -> Node:
 
 
 # ---- terms ---------------------------------------------------------------------------------
+_TERMS: weakref.WeakKeyDictionary[Node, Terms] = weakref.WeakKeyDictionary()
+_SELF: Terms = {}  # the marker, by identity, for "n is its own single monomial"
+
+
+def _factor_key(fe: tuple[Node, int]) -> tuple:
+    return fe[0].sort_key
+
+
 def _mono_mul(a: Monomial, b: Monomial, k: int = 1) -> Monomial:
+    """The product a b^k, its factors in sort_key order. `a` is sorted already: b's new
+    factors are inserted by bisection, so a chain of d products costs d² copies but only
+    d log d key computations."""
     exps: dict[Node, int] = dict(a)
+    fresh = []
     for f, e in b:
+        if f not in exps:
+            fresh.append(f)
         exps[f] = exps.get(f, 0) + k * e
         if core.is_pm1(f):  # declared ±1 labels: y ⊙ y = 1 (and y⁻¹ = y)
             exps[f] %= 2
-    return tuple(sorted(((f, e) for f, e in exps.items() if e), key=lambda fe: fe[0].sort_key))
+    if len(fresh) == len(b):  # a's exponents unchanged: copy it whole
+        out = list(a)
+    else:
+        out = [(f, exps[f]) for f, _ in a if exps[f]]
+    for f in fresh:
+        if exps[f]:
+            bisect.insort(out, (f, exps[f]), key=_factor_key)
+    return tuple(out)
 
 
 def _single(t: Terms):
@@ -193,10 +215,15 @@ def _atom(n: Node, k: int = 1) -> Terms:
 
 
 def terms(n: Node, memo: dict | None = None) -> Terms:
-    """The linear combination of Hadamard monomials that `n` is (see the module docstring)."""
-    memo = {} if memo is None else memo
-    if n in memo:
-        return memo[n]
+    """The linear combination of Hadamard monomials that `n` is (see the module docstring).
+
+    A pure function of the node, memoized for the node's lifetime: simplify asks it of every
+    arithmetic node, and unmemoized each call re-walked the whole product below (a depth-d
+    chain cost d³). The result is shared: callers must not mutate it."""
+    memo = _TERMS if memo is None else memo
+    hit = memo.get(n)
+    if hit is not None:  # an atom is stored as _SELF: a value holding n would keep n alive
+        return {((n, 1),): sympy.Integer(1)} if hit is _SELF else hit
     op = n.op
     if n.ndim == 0:
         out: Terms = {(): to_sympy(n)}
@@ -227,8 +254,8 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
             out = {_mono_mul(sb[0], ((n.args[0], 1),)): sb[1]}
         elif sb:
             out = {_mono_mul(((n.args[0], 1),), sb[0], -1): 1 / sb[1]}
-        else:
-            out = _atom(n)
+        else:  # two sums: two factors, each kept whole, so products of sums flatten
+            out = {_mono_mul(((n.args[0], 1),), ((n.args[1], k),)): sympy.Integer(1)}
     elif op.algebra == "pow" and core.is_number(n.args[1]) and n.args[1].params[0].is_Integer:
         p = int(n.args[1].params[0])
         sa = _single(terms(n.args[0], memo))
@@ -239,7 +266,7 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
     else:
         out = _atom(n)
     out = {m: c for m, c in out.items() if c != 0}
-    memo[n] = out
+    memo[n] = _SELF if len(out) == 1 and ((n, 1),) in out and out[((n, 1),)] == 1 else out
     return out
 
 

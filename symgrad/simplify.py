@@ -25,6 +25,7 @@ MAX_REWRITES = 200  # per node; a longer chain means two rules undo each other (
 # Which rules fired, for the soundness tests (every rule must be seen doing its job).
 FIRED: Counter = Counter()
 FIRED_AT: Counter = Counter()  # (op name, rule name) -> times it rewrote a node
+WORK: Counter = Counter()  # "visits": nodes the rules were tried on, for the complexity tests
 
 
 def _mechanisms(op: Op, run) -> tuple[list, list]:
@@ -85,19 +86,65 @@ def rules() -> list[tuple[Op, str]]:
     return [(op, name) for op in REGISTRY.values() for name, _ in op_rules(op)]
 
 
+# A sum inside a sum (a product inside a product) that nothing else uses needs no normal form
+# of its own: its parent's normal form reads through it. Normalizing every partial sum of a
+# T-term gradient (every partial product of a depth-d chain rule) rebuilt all its terms each
+# time, quadratic in T (cubic in d); deferring them leaves one normal form per chain.
+_FAMILY = {"add": "sum", "sub": "sum", "neg": "sum", "mul": "product", "div": "product"}
+
+
+def _family(n: Node) -> str | None:
+    return _FAMILY.get(n.op.algebra) if n.ndim > 0 else None
+
+
 class _Simplifier:
     def __init__(self) -> None:
         self.memo: dict[Node, Node] = {}
         self.active: set[Node] = set()
+        self.deferred: dict[Node, tuple[Node, Node]] = {}  # node -> (its one parent, args done)
 
     def run(self, root: Node) -> Node:
         # Children first (iterative, so deep expressions are fine); simplified subgraphs are
         # not walked again, which keeps a rewrite's cost local to what it created.
-        for n in topo(root, leaf=self.memo.__contains__):
-            if n not in self.memo:
-                out = self.memo[n] = self.node(n)
-                self.memo.setdefault(out, out)  # a simplified node is a fixed point
+        order = topo(root, leaf=self.memo.__contains__)
+        sole = self._sole_parents(order)
+        for n in order:
+            if n in self.memo:
+                continue
+            p = sole.get(n)
+            fam = _family(n)
+            if p is not None and n is not root and fam is not None and fam == _family(p):
+                args = self._args(n)
+                m = n if args == n.args else Node(n.op, args, n.params)
+                algebra.terms(m)  # read bottom-up, so the parent's reading never recurses deep
+                self.deferred[n] = (p, m)
+                continue
+            out = self.memo[n] = self.node(n)
+            self.memo.setdefault(out, out)  # a simplified node is a fixed point
         return self.memo[root]
+
+    def _sole_parents(self, order: list[Node]) -> dict[Node, Node]:
+        """Each node of `order` used exactly once among `order`, mapped to that user."""
+        uses: Counter = Counter()
+        user: dict[Node, Node] = {}
+        for m in order:
+            if m in self.memo:
+                continue
+            for a in m.args:
+                uses[a] += 1
+                user[a] = m
+        return {a: m for a, m in user.items() if uses[a] == 1 and a.shape == m.shape}
+
+    def _args(self, n: Node) -> tuple[Node, ...]:
+        out = []
+        for a in n.args:
+            if a in self.memo:
+                out.append(self.memo[a])
+            elif a in self.deferred and self.deferred[a][0] is n:
+                out.append(self.deferred[a][1])
+            else:
+                out.append(self.run(a))
+        return tuple(out)
 
     def node(self, n: Node) -> Node:
         if n in self.active:
@@ -109,7 +156,8 @@ class _Simplifier:
             self.active.discard(n)
 
     def _node(self, n: Node) -> Node:
-        args = tuple(self.memo[a] if a in self.memo else self.run(a) for a in n.args)
+        WORK["visits"] += 1
+        args = self._args(n)
         cur = n if args == n.args else Node(n.op, args, n.params)
         for _ in range(MAX_REWRITES):
             if cur in self.memo and cur is not n:

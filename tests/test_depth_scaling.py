@@ -1,0 +1,58 @@
+"""Derivation work grows linearly with depth, for every deep family of benchmarks/derive_depth.py.
+
+Time is the benchmark's figure; here the work is counted, so the test cannot flake on a busy
+machine: the nodes the simplifier tries its rules on, and the readings of a node as a sum of
+products (algebra.terms, which an unmemoized simplifier re-walked below every node: cubic in
+the depth of a chain of elementwise functions).
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import load_benchmark
+
+import symgrad as sg
+from symgrad import algebra
+from symgrad.simplify import WORK
+
+DEPTHS = {"tanh-chain": (20, 40, 80), "rnn-bptt": (4, 8, 16), "mlp": (2, 4, 8)}
+GROWTH_MAX = 2.2  # doubling the depth at most doubles the work (plus a little)
+
+
+@pytest.fixture(scope="module")
+def families():
+    return load_benchmark("derive_depth").FAMILIES
+
+
+def work(build, depth: int, monkeypatch) -> tuple[int, int]:
+    """(simplifier visits, algebra.terms calls) of one sg.grad of the family at `depth`."""
+    calls = [0]
+    terms = algebra.terms
+
+    def counted(n, memo=None):
+        calls[0] += 1
+        return terms(n, memo)
+
+    y, wrt = build(depth)
+    with monkeypatch.context() as m:
+        m.setattr(algebra, "terms", counted)  # terms' own recursion is counted too
+        before = WORK["visits"]
+        sg.grad(y, wrt)
+    return WORK["visits"] - before, calls[0]
+
+
+@pytest.mark.parametrize("family", sorted(DEPTHS))
+def test_work_is_linear_in_depth(family, families, monkeypatch):
+    counts = [work(families[family], d, monkeypatch) for d in DEPTHS[family]]
+    for (v1, t1), (v2, t2) in zip(counts, counts[1:]):
+        assert v2 <= GROWTH_MAX * v1, f"simplifier visits {counts}"
+        assert t2 <= GROWTH_MAX * t1, f"terms calls {counts}"
+
+
+def test_deep_chain_gradient_is_the_chain_rule():
+    """The deferred partial products still give the full product of the derivatives."""
+    families = load_benchmark("derive_depth").FAMILIES
+    y, (x,) = families["tanh-chain"](6)
+    assert sg.gradcheck(y, x).ok
+    text = sg.latex(sg.grad(y, x))
+    assert text.count(r"^{\circ 2}") == 6, text  # one 1 - tanh(...)² per level
