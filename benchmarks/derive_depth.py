@@ -122,6 +122,9 @@ def _cold() -> None:
     from sympy.core.cache import clear_cache
 
     clear_cache()
+    node = sys.modules.get("symgrad.node")
+    if hasattr(node, "clear_caches"):  # absent from older versions, which had none
+        node.clear_caches()
     gc.collect()  # the previous result's interned nodes (and anything memoized on them) go
 
 

@@ -91,7 +91,7 @@ def from_sympy(e: sympy.Expr, subs: dict | None = None) -> Node:
     if isinstance(e, sympy.Symbol) and e.name in _ATOMS:
         return _ATOMS[e.name]
     if not (e.free_symbols & set(subs)) and _is_size_expr(e):
-        if e.is_real is False or e.has(sympy.zoo, sympy.nan, sympy.oo):
+        if not core.real(e) or e.has(sympy.zoo, sympy.nan, sympy.oo):
             raise UnsupportedError(f"{e} is not a finite real scalar")
         return core.number(e)
     if isinstance(e, sympy.Add):

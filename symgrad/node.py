@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import weakref
 from collections.abc import Iterator
@@ -26,6 +27,18 @@ class _Key:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Key) and self.h == other.h and self.t == other.t
+
+
+@functools.lru_cache(maxsize=4096)
+def _params_text(params: tuple) -> str:
+    """repr(params), remembered: SymPy prints a coefficient like 2/(N c) slowly, and the same
+    few coefficients make most new nodes. Params equal as keys intern to one node anyway."""
+    return repr(params)
+
+
+def clear_caches() -> None:
+    """Forget what outlives a call (the params' text), for timings that start cold."""
+    _params_text.cache_clear()
 
 
 class Node:
@@ -58,7 +71,7 @@ class Node:
         object.__setattr__(self, "shape", tuple(shape))
         object.__setattr__(self, "size", 1 + sum(a.size for a in args))
         h = hashlib.blake2b(digest_size=10)
-        h.update(f"{op.name}|{params!r}|".encode())
+        h.update(f"{op.name}|{_params_text(params)}|".encode())
         for a in args:
             h.update(a.digest.encode())
         object.__setattr__(self, "digest", h.hexdigest())

@@ -116,9 +116,10 @@ class _Simplifier:
             if p is not None and n is not root and fam is not None and fam == _family(p):
                 args = self._args(n)
                 m = n if args == n.args else Node(n.op, args, n.params)
-                algebra.terms(m)  # read bottom-up, so the parent's reading never recurses deep
-                self.deferred[n] = (p, m)
-                continue
+                if not self._own_rule_fires(m):  # only the normal form waits for the parent
+                    algebra.terms(m)  # read bottom-up: the parent's reading never recurses deep
+                    self.deferred[n] = (p, m)
+                    continue
             out = self.memo[n] = self.node(n)
             self.memo.setdefault(out, out)  # a simplified node is a fixed point
         return self.memo[root]
@@ -134,6 +135,11 @@ class _Simplifier:
                 uses[a] += 1
                 user[a] = m
         return {a: m for a, m in user.items() if uses[a] == 1 and a.shape == m.shape}
+
+    @staticmethod
+    def _own_rule_fires(m: Node) -> bool:
+        """Would a named rule of m's op (not a shared mechanism) rewrite m?"""
+        return any(fn(m) not in (None, m) for _, fn in m.op.rules)
 
     def _args(self, n: Node) -> tuple[Node, ...]:
         out = []
