@@ -3,9 +3,10 @@ short reprs, generated code as a highlighted block that is still a str."""
 
 import numpy as np
 import pytest
+from faithful import HAS_PDFLATEX, compile_errors
 
 import symgrad as sg
-from symgrad.display import inline_math
+from symgrad.display import inline_math, parse_display
 
 n, m, k = sg.dims("n m k")
 W, X = sg.matrix("W", n, m), sg.matrix("X", m, k)
@@ -27,15 +28,15 @@ def test_show_labels_gradients_by_their_variables():
 def test_show_names_shared_parts_once():
     gs = sg.grad(L, [W, b, X])
     d = sg.show(dict(zip([W, b, X], gs)))
-    assert str(d).splitlines() == ["   Z₁ = 1 - tanh(f)∘²", "∂L/∂W = Z₁ Xᵀ", "∂L/∂b = Z₁·1ₖ",
-                                   "∂L/∂X = Wᵀ Z₁"]
-    assert d.latex().splitlines()[1] == r"Z_{1} &= 1 - \tanh(f)^{\circ 2} \\"
+    assert str(d).splitlines() == ["    M = 1 - tanh(f)∘²", "∂L/∂W = M Xᵀ", "∂L/∂b = M 1ₖ",
+                                   "∂L/∂X = Wᵀ M"]
+    assert d.latex().splitlines()[1] == r"M &= 1 - \tanh(f)^{\circ 2} \\"
     env = {"W": np.ones((2, 3)) / 3, "X": np.arange(12.0).reshape(3, 4) / 10, "b": [[1.0], [-1.0]]}
     shown = [e for label, e in d.rows if label in (W, b, X)]
     for got, want in zip(sg.evaluate(shown, env), sg.evaluate(gs, env)):
         np.testing.assert_allclose(got, want)
-    Z1 = sg.matrix("Z1", n, k)  # a variable named Z1: the shared part takes the next name
-    assert str(sg.show([Z1 @ X.T + gs[0], gs[1]])).startswith("Z₂ = ")
+    M = sg.matrix("M", n, k)  # a variable named M: the shared part takes another name
+    assert str(sg.show([M @ X.T + gs[0], gs[1]])).startswith("M₁ = ")
 
 
 def test_show_lists_labels_and_options():
@@ -108,3 +109,105 @@ def test_generated_code_is_a_str_shown_as_python():
 ])
 def test_inline_math(text, want):
     assert inline_math(text) == want
+
+
+# ---- named shared parts in every printed result (issue 11) -----------------------------------
+N, d, h, c = sg.dims("N d h c")
+Xb, Yb = sg.matrix("X", N, d), sg.matrix("Y", N, c)
+W1, b1 = sg.matrix("W1", d, h), sg.vector("b1", h)
+W2, b2 = sg.matrix("W2", h, c), sg.vector("b2", c)
+MLP = sg.sum((sg.tanh(Xb @ W1 + b1) @ W2 + b2 - Yb) ** 2)
+PARAMS = [W1, b1, W2, b2]
+MLP_ENV = {"X": np.linspace(-1, 1, 15).reshape(5, 3), "Y": np.cos(np.arange(10.0)).reshape(5, 2),
+           "W1": np.sin(np.arange(12.0)).reshape(3, 4), "b1": [0.1, -0.2, 0.3, 0.0],
+           "W2": np.cos(np.arange(8.0)).reshape(4, 2), "b2": [0.5, -0.5]}
+
+
+def test_latex_of_gradients_names_activation_and_residual_once():
+    gs = sg.grad(MLP, PARAMS)
+    tex = sg.latex(dict(zip(PARAMS, gs)))
+    lines = tex.splitlines()
+    assert lines[0] == r"\begin{aligned}" and lines[-1] == r"\end{aligned}"
+    assert lines[1] == r"H &= \tanh(X W_{1} + \mathbf{1}_{N} b_{1}^{\top}) \\"
+    assert lines[2] == r"R &= H W_{2} + \mathbf{1}_{N} b_{2}^{\top} - Y \\"
+    assert r"\frac{\partial L}{\partial W_{2}} &= 2 H^{\top} R \\" in lines
+    assert tex.count(r"\tanh") == 1
+    # the display reads back, definitions included, to the gradients' values
+    rows = parse_display(tex, PARAMS + [Xb, Yb])
+    assert [lb for lb, _ in rows] == [rf"\frac{{\partial L}}{{\partial {sg.latex(p)}}}"
+                                      for p in PARAMS]
+    for (_, e), g in zip(rows, gs):
+        np.testing.assert_allclose(sg.evaluate(e, MLP_ENV), sg.evaluate(g, MLP_ENV))
+
+
+def test_a_list_prints_as_one_display_and_inline_keeps_lines():
+    gs = sg.grad(MLP, PARAMS)
+    tex = sg.latex(gs)
+    assert tex.startswith(r"\begin{aligned}") and tex.count(r"\tanh") == 1
+    assert tex.splitlines()[-2].startswith("&2 ")  # results without labels
+    lines = sg.latex(gs, inline=True)
+    assert isinstance(lines, list) and len(lines) == 4 and all("\n" not in t for t in lines)
+    assert lines[0].count(r"\tanh") == 2  # written out where it occurs
+
+
+def test_one_expression_prints_one_line_unless_a_part_repeats():
+    x, A = sg.vector("x", n), sg.matrix("A", n, n)
+    assert sg.latex(sg.grad(x @ A @ x, x)) == r"(A + A^{\top}) x"
+    g = sg.grad(MLP, W1)
+    tex = sg.latex(g)
+    assert tex.splitlines()[1] == r"H &= \tanh(X W_{1} + \mathbf{1}_{N} b_{1}^{\top}) \\"
+    assert "\n" not in sg.latex(g, inline=True) and sg.latex(g, inline=True).count(r"\tanh") == 2
+    # sg.parse reads an aligned display: the result in terms of its definitions
+    got = sg.parse(tex, PARAMS + [Xb, Yb])
+    np.testing.assert_allclose(sg.evaluate(got, MLP_ENV), sg.evaluate(g, MLP_ENV))
+
+
+def test_str_and_jupyter_show_the_display():
+    g = sg.grad(MLP, W1)
+    text = str(g).splitlines()
+    assert text[0] == "H = tanh(X W₁ + 1_N b₁ᵀ)" and "tanh" not in text[1]
+    assert sg.unicode(g, inline=True).count("tanh") == 2
+    assert g._repr_latex_() == f"$$\n{sg.latex(g)}\n$$"
+    x = sg.vector("x", n)
+    assert (2 * x)._repr_latex_() == r"$\displaystyle 2 x$"
+
+
+def test_error_messages_quote_an_expression_on_one_line():
+    g = sg.grad(MLP, W1)
+    with pytest.raises(sg.ShapeError) as err:
+        g @ sg.matrix("Q", 7, 7)
+    assert "\n" not in str(err.value) and "tanh" in str(err.value)
+
+
+def test_letters_follow_the_field_and_never_clash():
+    Q, K = sg.matrix("Q", n, m), sg.matrix("K", k, m)
+    P = sg.softmax(Q @ K.T, axis=1)
+    tex = sg.latex([P @ K, P.T @ Q])
+    assert tex.splitlines()[1].startswith(r"P &= \operatorname{softmax}")
+    S = sg.matrix("S", n, n)
+    Ainv = sg.inv(S @ S.T + sg.eye(n))
+    tex = sg.latex([Ainv @ W, W.T @ Ainv])
+    assert tex.splitlines()[1] == r"S_{1} &= (S S^{\top} + I_{n})^{-1} \\"  # S is the user's
+    # variables named H and Z: the generated names step around them
+    H, Z = sg.matrix("H", N, h), sg.matrix("Z", N, h)
+    A = sg.tanh(Xb @ W1 + b1)
+    tex = sg.latex([H + A, Z * A])
+    assert tex.splitlines()[1].startswith(r"H_{1} &= \tanh(")
+    rows = parse_display(tex, [Xb, W1, b1, H, Z])
+    env = dict(MLP_ENV, H=np.ones((5, 4)), Z=np.full((5, 4), 2.0))
+    for (_, e), want in zip(rows, [H + A, Z * A]):
+        np.testing.assert_allclose(sg.evaluate(e, env), sg.evaluate(want, env))
+
+
+def test_the_users_names_print_as_themselves():
+    Hn = sg.name("A", sg.tanh(Xb @ W1 + b1))
+    L2 = sg.sum((Hn @ W2 + b2 - Yb) ** 2)
+    tex = sg.latex(dict(zip(PARAMS, sg.grad(L2, PARAMS))))
+    assert r"\tanh" not in tex and "A^{\\top} R" in tex
+
+
+@pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed")
+def test_displays_compile():
+    gs = sg.grad(MLP, PARAMS)
+    texs = [sg.latex(dict(zip(PARAMS, gs))), sg.latex(gs), sg.latex(gs[0])]
+    assert compile_errors([t.replace("\n", " ") for t in texs]) == []
