@@ -375,4 +375,5 @@ def pull_scalars(n: Node) -> Node | None:
     return arith.mul(from_sympy(coeff), Node(n.op, tuple(args), n.params))
 
 
-provide(terms=terms, from_sympy=from_sympy, rebuild=rebuild, to_sympy=to_sympy)
+provide(terms=terms, from_sympy=from_sympy, rebuild=rebuild, to_sympy=to_sympy,
+        build_monomial=build_monomial)

@@ -59,3 +59,29 @@ def test_a_product_that_is_not_symmetric_keeps_its_transpose():
     B = sg.matrix("B", n, n)
     assert sg.latex(simplified((A @ B @ A.T).T)) == r"A B^{\top} A^{\top}"
     assert sg.latex(simplified((B @ B).T)) == r"B^{\top} B^{\top}"
+
+
+# ---- broadcast factors come out of Hadamard-then-sum -----------------------------------------
+X, G = sg.matrix("X", m, n), sg.matrix("G", m, n)
+v, cv = sg.vector("v", n), sg.vector("c", m)
+col = sg.reshape(cv, (m, 1))
+
+
+@pytest.mark.parametrize("expr,want", [
+    # (X^{∘2} ⊙ 1 vᵀ)ᵀ 1 = ((X^{∘2})ᵀ 1) ⊙ v
+    (sg.sum(X ** 2 * v, axis=0), r"v \odot ((X^{\circ 2})^{\top} \mathbf{1}_{m})"),
+    ((X ** 2 * (sg.ones(m, 1) @ sg.reshape(v, (1, n)))).T @ sg.ones(m),
+     r"v \odot ((X^{\circ 2})^{\top} \mathbf{1}_{m})"),
+    # (A ⊙ c 1ᵀ) 1 = (A 1) ⊙ c, and division alike
+    (sg.sum(sg.exp(X) * col, axis=1), r"c \odot (\exp(X) \mathbf{1}_{n})"),
+    ((G * X / (col ** 2 @ sg.ones(1, n))) @ sg.ones(n),
+     r"((G \odot X) \mathbf{1}_{n}) \oslash c^{\circ 2}"),
+    (sg.sum(sg.broadcast_to(v, (m, n)), axis=0), r"m v"),
+])
+def test_broadcast_factor_leaves_the_sum(expr, want):
+    assert sg.latex(simplified(expr)) == want
+
+
+def test_broadcast_factor_in_a_gradient():
+    L = sg.sum(G * X / col)
+    assert sg.latex(sg.grad(L, cv)) == r"-((G \odot X) \mathbf{1}_{n}) \oslash c^{\circ 2}"
