@@ -85,3 +85,30 @@ def test_broadcast_factor_leaves_the_sum(expr, want):
 def test_broadcast_factor_in_a_gradient():
     L = sg.sum(G * X / col)
     assert sg.latex(sg.grad(L, cv)) == r"-((G \odot X) \mathbf{1}_{n}) \oslash c^{\circ 2}"
+
+
+# ---- softmax cross-entropy: P - Y where Y's rows are declared to sum to one ------------------
+@pytest.mark.parametrize("labels", ["simplex", "onehot"])
+def test_softmax_cross_entropy_reaches_p_minus_y(labels):
+    Z, Y = sg.matrix("Z", N, c), sg.matrix("Y", N, c, labels=labels)
+    L = -sg.sum(Y * sg.log(sg.softmax(Z, axis=1)))
+    assert sg.latex(sg.grad(L, Z)) == r"\operatorname{softmax}_{\mathrm{row}}(Z) - Y"
+    assert sg.gradcheck(L, Z).ok  # sampled with rows on the simplex (one-hot rows)
+    z, y = sg.vector("z", c), sg.vector("y", c, labels=labels)
+    Lv = -y @ sg.log(sg.softmax(z, axis=0))
+    assert sg.latex(sg.grad(Lv, z)) == r"\operatorname{softmax}(z) - y"
+    assert sg.gradcheck(Lv, z).ok
+
+
+def test_row_sums_of_declared_labels():
+    Y, Q = sg.matrix("Y", N, c, labels="simplex"), sg.matrix("Q", N, c, labels="onehot")
+    assert sg.latex(simplified(sg.sum(Y, axis=1))) == r"\mathbf{1}_{N}"
+    assert sg.latex(simplified(sg.sum(Y))) == "N"
+    assert sg.latex(simplified(sg.sum(Y, axis=0))) == r"Y^{\top} \mathbf{1}_{N}"  # columns: no
+    assert sg.latex(simplified(Q * Q * sg.exp(Y))) == r"Q \odot \exp(Y)"  # one-hot: Q ⊙ Q = Q
+    assert sg.latex(simplified(Y * Y)) == r"Y^{\circ 2}"  # a simplex is not 0/1
+
+
+def test_labels_are_declared_in_parsed_shapes():
+    e = sg.parse(r"\mathbf{1}^\top Y \mathbf{1}", {"Y": "N×c onehot"})
+    assert sg.latex(sg.simplify(e)) == "N"

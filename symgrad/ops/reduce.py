@@ -139,6 +139,21 @@ def _sum_const(n):
     return None
 
 
+@rule(SUM, "sum-simplex-rows")
+def _sum_simplex(n):  # Y 1 = 1 for rows declared to sum to one (labels="simplex"/"onehot")
+    x = n.args[0]
+    axes, _ = n.params
+    if x.ndim - 1 not in axes:
+        return None
+    count = numel(tuple(x.shape[i] for i in axes if i != x.ndim - 1))
+    while x.op is SUM and x.params[1] and x.ndim - 1 not in x.params[0]:  # 1ᵀ Y 1: N
+        count *= numel(tuple(x.args[0].shape[i] for i in x.params[0]))
+        x = x.args[0]
+    if not core.rows_sum_to_one(x):
+        return None
+    return mul(core.number(count), core.ones(*n.shape)) if n.shape else core.number(count)
+
+
 @rule(SUM, "sum-broadcast-factor")
 def _sum_factor(n):
     """(A ⊙ 1 vᵀ)ᵀ 1 = (Aᵀ 1) ⊙ v, (A ⊘ c 1ᵀ) 1 = (A 1) ⊘ c: a Hadamard factor constant along
