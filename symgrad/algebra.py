@@ -164,6 +164,8 @@ def _mono_mul(a: Monomial, b: Monomial, k: int = 1) -> Monomial:
         exps[f] = exps.get(f, 0) + k * e
         if core.is_pm1(f):  # declared ±1 labels: y ⊙ y = 1 (and y⁻¹ = y)
             exps[f] %= 2
+        elif core.is_onehot(f) and exps[f] > 1:  # declared 0/1 entries: y ⊙ y = y
+            exps[f] = 1
     return tuple(sorted(((f, e) for f, e in exps.items() if e), key=lambda fe: fe[0].sort_key))
 
 
@@ -375,4 +377,5 @@ def pull_scalars(n: Node) -> Node | None:
     return arith.mul(from_sympy(coeff), Node(n.op, tuple(args), n.params))
 
 
-provide(terms=terms, from_sympy=from_sympy, rebuild=rebuild, to_sympy=to_sympy)
+provide(terms=terms, from_sympy=from_sympy, rebuild=rebuild, to_sympy=to_sympy,
+        build_monomial=build_monomial)

@@ -82,6 +82,7 @@ a, b, c = variable("a", 4), variable("b", 3), variable("c", 3)
 col, row = variable("col", 3, 1), variable("row", 1, 4)
 s = variable("s")
 P, Q, C, v12 = variable("P", 2, 3), variable("Q", 3, 2), variable("C", 6, 2), variable("v", 12)
+Ysx, yoh = variable("Y", 3, 4, kind="simplex"), variable("y", 4, kind="onehot")
 
 # (op, rule, build): the rule of that op must fire when simplifying build(). Built lazily, so an
 # API change fails one witness, not the module.
@@ -94,6 +95,10 @@ WITNESSES = [
     ("transpose", "transpose-constant", lambda: sg.transpose(sg.zeros(3, 4))),
     ("transpose", "transpose-constant", lambda: sg.transpose(sg.eye(3))),
     ("transpose", "transpose-symmetric", lambda: sg.transpose(sg.diag(b))),
+    ("transpose", "transpose-symmetric", lambda: sg.transpose(sg.inv(sg.transpose(A) @ A))),
+    ("transpose", "transpose-symmetric",
+     lambda: sg.transpose(sg.inv(A @ (sg.diag(a) @ sg.transpose(A))))),
+    ("transpose", "transpose-symmetric", lambda: sg.transpose(sg.exp(sg.outer(a, a)))),
     ("transpose", "involution-sum", lambda: sg.transpose(sg.transpose(A) + 2 * sg.ones(4, 3))),
     ("transpose", "involution-sum", lambda: sg.transpose(X - sg.transpose(X))),
     ("transpose", "transpose-kron", lambda: sg.transpose(sg.kron(P, Q))),
@@ -167,6 +172,14 @@ WITNESSES = [
     ("sum", "sum-constant", lambda: sg.sum_(sg.ones(3, 4))),
     ("sum", "sum-constant", lambda: sg.sum_(sg.zeros(3, 4), 0)),
     ("sum", "sum-constant", lambda: sg.sum_(sg.broadcast_to(s, (3, 4)), 1)),
+    ("sum", "sum-simplex-rows", lambda: sg.sum_(Ysx, 1)),
+    ("sum", "sum-simplex-rows", lambda: sg.sum_(sg.sum_(Ysx, 0, keepdims=True), 1)),
+    ("sum", "sum-simplex-rows", lambda: sg.sum_(yoh)),
+    ("mul", "arith-normal-form", lambda: yoh * yoh),
+    ("sum", "sum-broadcast-factor", lambda: sg.sum_(A * a, 0)),
+    ("sum", "sum-broadcast-factor", lambda: sg.sum_(A / col ** 2, 1)),
+    ("sum", "sum-broadcast-factor", lambda: sg.sum_(sg.exp(A) * col, 1, keepdims=True)),
+    ("sum", "sum-broadcast-factor", lambda: sg.sum_(sg.broadcast_to(a, (3, 4)), 0)),
     ("sum", "sum-of-transpose", lambda: sg.sum_(sg.transpose(A), 0)),
     ("sum", "sum-of-transpose", lambda: sg.sum_(sg.transpose(A), 1, keepdims=True)),
     ("sum", "sum-of-transpose", lambda: sg.sum_(sg.transpose(A))),
