@@ -150,7 +150,7 @@ class Node:
         return Node._print.unicode(self)
 
     def __repr__(self) -> str:
-        return f"<{self.op.name} {fmt_shape(self.shape)}: {self}>"
+        return f"<{self.op.name} {fmt_shape(self.shape)}: {Node._print.unicode(self, inline=True)}>"
 
     def _repr_latex_(self) -> str:
         return Node._print.repr_latex(self)

@@ -1,8 +1,10 @@
-"""Jupyter displays: show() for several results, Verdict and GradcheckReport in Markdown with
-short reprs, generated code as a highlighted block that is still a str."""
+"""Displays: named shared parts in printed results (sg.latex, str, show, parse_display, the
+textbook-form benchmark), Verdict and GradcheckReport in Markdown with short reprs, generated
+code as a highlighted block that is still a str."""
 
 import numpy as np
 import pytest
+from conftest import load_benchmark
 from faithful import HAS_PDFLATEX, compile_errors
 
 import symgrad as sg
@@ -211,3 +213,17 @@ def test_displays_compile():
     gs = sg.grad(MLP, PARAMS)
     texs = [sg.latex(dict(zip(PARAMS, gs))), sg.latex(gs), sg.latex(gs[0])]
     assert compile_errors([t.replace("\n", " ") for t in texs]) == []
+
+
+def test_textbook_form_benchmark_runs_and_checks_its_forms():
+    bench = load_benchmark("textbook_form")
+    out = bench.main(["cb_57", "seed_rows", "mlp2_tanh", "attention"])
+    assert out["failed"] == [] and len(out["rows"]) == 4
+    for r in out["rows"]:
+        assert 0 < r["symgrad"] and r["ratio"] <= bench.TARGET_WORST, r["name"]
+    # a textbook form that is not the value fails the run
+    wrong = next(m for m in bench.corpus() if m.name == "least_squares")
+    wrong.rows = [(wrong.wrt[0], r"\frac{2}{N} X^{\top} (X w + y)")]
+    with pytest.raises(AssertionError, match="not the gradient"):
+        bench.measure(wrong)
+    assert len(bench.corpus()) >= 30
