@@ -2,12 +2,15 @@
 textbook-form benchmark), Verdict and GradcheckReport in Markdown with short reprs, generated
 code as a highlighted block that is still a str."""
 
+import json
+
 import numpy as np
 import pytest
 from conftest import load_benchmark
 from faithful import HAS_PDFLATEX, compile_errors
 
 import symgrad as sg
+from symgrad.cli import main
 from symgrad.display import inline_math, parse_display
 
 n, m, k = sg.dims("n m k")
@@ -227,3 +230,25 @@ def test_textbook_form_benchmark_runs_and_checks_its_forms():
     with pytest.raises(AssertionError, match="not the gradient"):
         bench.measure(wrong)
     assert len(bench.corpus()) >= 30
+
+
+MLP_CLI = ["derive", r"\left\| \tanh(X W_1 + \mathbf{1}_N b_1^\top) W_2 - Y \right\|_F^2",
+           "--shapes", "X: N×d, W_1: d×h, b_1: h, W_2: h×c, Y: N×c",
+           "--wrt", "W_1", "--wrt", "b_1", "--wrt", "W_2"]
+
+
+def test_command_line_prints_the_same_names(capsys):
+    assert main([*MLP_CLI, "--format", "text"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[:3] == ["∂L/∂W₁ = 2 Xᵀ M", "∂L/∂b₁ = 2 Mᵀ 1_N", "∂L/∂W₂ = 2 Hᵀ R"]
+    assert text[3] == "where H = tanh(X W₁ + 1_N b₁ᵀ)"
+    assert main([*MLP_CLI, "--format", "latex"]) == 0
+    tex = capsys.readouterr().out
+    assert tex == sg.latex(dict(zip([W1, b1, W2], sg.grad(
+        sg.norm(sg.tanh(Xb @ W1 + b1) @ W2 - Yb) ** 2, [W1, b1, W2])))) + "\n"
+    assert main([*MLP_CLI, "--format", "markdown"]) == 0
+    assert capsys.readouterr().out == f"$$\n{tex}$$\n"
+    assert main([*MLP_CLI, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [dfn["name"] for dfn in data["definitions"]] == ["H", "R", "M"]
+    assert data["gradients"][2]["latex"] == r"2 H^{\top} R"
