@@ -106,7 +106,7 @@ def cookbook() -> list[Model]:
         ("cb_69_linear", "eq. (69)", a @ x, x, "a"),
         ("cb_81_quadratic", "eq. (81)", x @ A @ x, x, r"(A + A^{\top}) x"),
         ("cb_100_trace", "eq. (100)", sg.trace(A @ X), X, r"A^{\top}"),
-        ("cb_trace_quadratic", "eq. (108), B = I", sg.trace(X.T @ A @ X), X,
+        ("cb_trace_quadratic", "§2.5.2", sg.trace(X.T @ A @ X), X,
          r"(A + A^{\top}) X"),
         ("cb_101_trace_sandwich", "eq. (101)", sg.trace(A @ X @ B), X, r"A^{\top} B^{\top}"),
         ("cb_57_logdet", "eq. (57)", sg.logdet(X), X, r"X^{-\top}"),
@@ -116,8 +116,8 @@ def cookbook() -> list[Model]:
         ("cb_84_norm", "eq. (84), W = I", sg.norm(A @ x - b) ** 2, x, r"2 A^{\top} (A x - b)"),
         ("cb_84_sum_squares", "eq. (84), W = I, as a sum of squares",
          sg.sum((A @ x - b) ** 2), x, r"2 A^{\top} (A x - b)"),
-        ("cb_frobenius", "eq. (103)", sg.norm(X) ** 2, X, "2 X"),
-        ("cb_trace_inverse", "eq. (124), B = I", sg.trace(sg.inv(X) @ A), X,
+        ("cb_frobenius", "§2.5.2", sg.norm(X) ** 2, X, "2 X"),
+        ("cb_trace_inverse", "§2.5.2, B = I", sg.trace(sg.inv(X) @ A), X,
          r"-X^{-\top} A^{\top} X^{-\top}"),
     ]
     return [Model(nm, "Matrix Cookbook " + c, y, [v], [(v, t)]) for nm, c, y, v, t in cases]
@@ -151,9 +151,9 @@ def regression() -> list[Model]:
     P = sg.softmax(X @ W, axis=1)
     xs = sg.vector("x", d)
     return [
-        Model("least_squares", "Goodfellow et al. (2016), eq. (5.11)",
+        Model("least_squares", "Goodfellow et al., Deep Learning (2016), §5.1.4",
               sg.mean((X @ w - y) ** 2), [w], [(w, r"\frac{2}{N} X^{\top} (X w - y)")]),
-        Model("ridge", "Bishop, PRML (2006), eq. (3.27)",
+        Model("ridge", "Bishop, PRML (2006), §3.1.4 (regularized least squares)",
               sg.sum((X @ w - y) ** 2) + lam * sg.sum(w ** 2), [w],
               [(w, r"2 X^{\top} (X w - y) + 2 \lambda w")]),
         Model("multi_output_ls", "Bishop, PRML (2006), §3.1.5",
@@ -173,11 +173,12 @@ def regression() -> list[Model]:
         Model("softmax_logits", "Goodfellow et al. (2016), §6.2.2.3",
               -yc @ sg.log(sg.softmax(z)), [z], [(z, r"\operatorname{softmax}(z) - y")],
               env=_onehot("y")),
-        Model("logsumexp", "Boyd & Vandenberghe, Convex Optimization (2004), §3.1.5",
+        Model("logsumexp", "Boyd & Vandenberghe, Convex Optimization (2004), §3.1.5 (log-sum-exp)",
               sg.logsumexp(z, axis=0), [z], [(z, r"\operatorname{softmax}(z)")]),
-        Model("poisson_regression", "McCullagh & Nelder, GLMs (1989), §2.5 (canonical link)",
+        Model("poisson_regression",
+              "McCullagh & Nelder, Generalized Linear Models (1989), Poisson log-linear model",
               sg.sum(sg.exp(X @ w) - y * (X @ w)), [w], [(w, r"X^{\top} (\exp(X w) - y)")]),
-        Model("quadratic_symmetric", "Nocedal & Wright, Numerical Optimization (2006), eq. (5.3)",
+        Model("quadratic_symmetric", "Nocedal & Wright, Numerical Optimization (2006), §5.1",
               0.5 * xs @ sg.matrix("A", d, d, symmetric=True) @ xs - sg.vector("b", d) @ xs,
               [xs], [(xs, "A x - b")]),
     ]
@@ -248,7 +249,7 @@ def normalization() -> list[Model]:
     Xc = X - sg.mean(X, axis=0)
     y_bn = sg.name("f", Xc / sg.sqrt(sg.mean(Xc ** 2, axis=0) + eps) * gam + bet)
     return [
-        Model("layer_norm", "Ba, Kiros & Hinton, Layer Normalization (2016), eq. (4); the "
+        Model("layer_norm", "Ba, Kiros & Hinton, Layer Normalization (2016), §3; the "
               "backward pass as in Ioffe & Szegedy (2015), §3, over one vector",
               y_ln, [x, gam, bet], [
                   ("s", r"\sqrt{\frac{1}{d} \left\| x - \frac{1}{d} \mathbf{1}_{d} "
@@ -332,8 +333,8 @@ def statistics_models() -> list[Model]:
     W, S = sg.matrix("W", d, k), sg.matrix("S", d, d, symmetric=True)
     gw = "Rasmussen & Williams, GPML (2006), eqs. (5.8)-(5.9)"
     return [
-        Model("gaussian_nll", "Bishop, PRML (2006), eqs. (2.118)-(2.122); Matrix Cookbook "
-              "eqs. (57), (61)", nll, [mu, Sig], [
+        Model("gaussian_nll", "Bishop, PRML (2006), §2.3.4; Matrix Cookbook eqs. (57), (61)",
+              nll, [mu, Sig], [
                   ("R", r"X - \mathbf{1}_{N} \mu^{\top}"), ("S", r"\Sigma^{-1}"),
                   (mu, r"-S R^{\top} \mathbf{1}_{N}"),
                   (Sig, r"\frac{1}{2} (N S - S R^{\top} R S)")]),
@@ -350,14 +351,15 @@ def statistics_models() -> list[Model]:
                   (ell, r"\frac{a}{2 \ell^{3}} \operatorname{tr}(B (E \odot D))"),
                   (s, r"\frac{1}{2} \operatorname{tr}(B)")],
               env=_positive("a", "ell", "s", "D")),
-        Model("matrix_factorization", "Koren, Bell & Volinsky, IEEE Computer (2009), eqs. (2)-(3)",
+        Model("matrix_factorization",
+              "Koren, Bell & Volinsky, IEEE Computer (2009), eq. (2) and its SGD step",
               mf, [U, V], [("E", r"R - U V^{\top}"), (U, r"2 \lambda U - 2 E V"),
                            (V, r"2 \lambda V - 2 E^{\top} U")]),
         Model("vae_gaussian_kl", "Kingma & Welling, Auto-Encoding Variational Bayes (2014), "
               "Appendix B (v = log σ²)", kl, [mu_z, v],
               [(mu_z, r"\mu"), (v, r"\frac{1}{2} (\exp(v) - 1)")]),
-        Model("pca_trace", "Bishop, PRML (2006), §12.1.1; Matrix Cookbook eq. (108) with "
-              "S symmetric", sg.trace(W.T @ S @ W), [W], [(W, "2 S W")]),
+        Model("pca_trace", "Bishop, PRML (2006), §12.1.1; Matrix Cookbook §2.5.2, S "
+              "symmetric", sg.trace(W.T @ S @ W), [W], [(W, "2 S W")]),
     ]
 
 

@@ -252,3 +252,21 @@ def test_command_line_prints_the_same_names(capsys):
     data = json.loads(capsys.readouterr().out)
     assert [dfn["name"] for dfn in data["definitions"]] == ["H", "R", "M"]
     assert data["gradients"][2]["latex"] == r"2 H^{\top} R"
+
+
+def test_a_long_row_is_split_and_every_name_shortens_the_display():
+    Xs, Ws = sg.matrix("X", N, d), [sg.matrix(f"W{i}", d, d) for i in range(1, 6)]
+    Hs = Xs
+    for Wi in Ws:
+        Hs = sg.sigmoid(Hs @ Wi)
+    g = sg.grad(sg.sum(sg.log(1 + Hs ** 2)), Ws[0])
+    tex = sg.latex(g)
+    rows = tex.splitlines()[1:-1]
+    assert len(sg.latex(g, inline=True)) > 700 and max(map(len, rows)) < 200
+    assert [r.split(" &= ")[0] for r in rows[:5]] == [f"H_{{{i}}}" for i in range(1, 6)]
+    assert rows[5].startswith("M &= ")  # the long backward part, named for its length
+    assert len(tex) < len(sg.latex(g, inline=True))
+    env = {"X": np.linspace(-1, 1, 12).reshape(4, 3),
+           **{f"W{i}": np.sin(np.arange(9.0) + i).reshape(3, 3) for i in range(1, 6)}}
+    np.testing.assert_allclose(sg.evaluate(sg.parse(tex, [Xs, *Ws]), env),
+                               sg.evaluate(g, env))
