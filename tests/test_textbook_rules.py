@@ -51,7 +51,7 @@ def test_symmetric_expressions_drop_transposes(expr, want):
 
 def test_symmetric_sum_with_its_transpose_folds_in_a_gradient():
     g = sg.grad(sg.trace(K), A)
-    assert sg.latex(g) == r"-2 A (A^{\top} A + I_{n})^{-1} (A^{\top} A + I_{n})^{-1}"
+    assert sg.latex(g, inline=True) == r"-2 A (A^{\top} A + I_{n})^{-1} (A^{\top} A + I_{n})^{-1}"
     assert sg.gradcheck(sg.trace(K), A).ok
 
 
