@@ -57,7 +57,11 @@ class Display:
         return f"$$\n{self.latex()}\n$$"
 
     def __str__(self) -> str:
-        rows = self._lines(Printer(UNICODE))
+        return self.text()
+
+    def text(self, style: Style = UNICODE) -> str:
+        """Unicode rows, their `=` aligned."""
+        rows = self._lines(Printer(style))
         width = max((len(lhs) for lhs, _ in rows), default=0)
         return "\n".join(f"{lhs:>{width}} = {rhs}" if lhs else " " * (width + 3) * bool(width)
                          + rhs for lhs, rhs in rows)
@@ -125,7 +129,7 @@ def unicode(expr, style: Style | None = None, *, inline: bool = False) -> str:
     if inline:
         return printing.unicode(e, st)
     d = show([e], **_fields(LATEX))
-    return str(d) if len(d.rows) > 1 else printing.unicode(e, st)
+    return d.text(st) if len(d.rows) > 1 else printing.unicode(e, st)
 
 
 def _fields(st: Style) -> dict:
