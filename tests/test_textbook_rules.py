@@ -144,3 +144,19 @@ def test_logistic_loss_gradient_is_sigma_minus_y():
 def test_cancelling_keeps_what_does_not_shrink():
     q = (z + y) * (z - y)  # no denominator inside a sum cancels: the product stays whole
     assert sg.latex(simplified(q)) == r"(z + y) \odot (z - y)"
+
+
+# ---- products with I, 1_1 and ⊗ 1 vanish ---------------------------------------------------
+def test_units_vanish():
+    P = sg.matrix("P", n, n)
+    assert sg.latex(simplified(P * (sg.ones(n, 1) @ sg.ones(1, n) @ sg.eye(n)))) == "P"
+    assert sg.latex(simplified(sg.kron(P, sg.ones(1, 1)))) == "P"
+    assert sg.latex(simplified(sg.kron(sg.eye(1), P))) == "P"
+
+
+def test_gaussian_hessian_in_the_mean_is_n_sigma_inverse():
+    Sig, mu, X = sg.matrix("Sigma", n, n, symmetric=True), sg.vector("mu", n), sg.matrix("X", N, n)
+    R = X - mu
+    L = 0.5 * sg.sum((R @ sg.inv(Sig)) * R) + 0.5 * N * sg.logdet(Sig)
+    assert sg.latex(sg.hessian(L, mu)) == r"N \Sigma^{-1}"
+    assert sg.latex(sg.grad(L, Sig)).startswith(r"\frac{1}{2} (N \Sigma^{-1} - ")  # not 1.0 N
