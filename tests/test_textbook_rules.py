@@ -112,3 +112,51 @@ def test_row_sums_of_declared_labels():
 def test_labels_are_declared_in_parsed_shapes():
     e = sg.parse(r"\mathbf{1}^\top Y \mathbf{1}", {"Y": "N×c onehot"})
     assert sg.latex(sg.simplify(e)) == "N"
+
+
+# ---- logistic: e^{-t} / (1 + e^{-t}) is σ(-t), and σ' cancels to σ(z) - y ----------------------
+z, y = sg.vector("z", n), sg.vector("y", n)
+
+
+@pytest.mark.parametrize("expr,want", [
+    (sg.exp(-z) / (1 + sg.exp(-z)), r"1 - \sigma(z)"),  # σ(-z), written without -z
+    (1 / (1 + sg.exp(-z)), r"\sigma(z)"),
+    (sg.exp(z) / (1 + sg.exp(z)), r"\sigma(z)"),
+    (y * sg.exp(-z) / (1 + sg.exp(-z)), r"y \odot (1 - \sigma(z))"),
+    (sg.exp(z) ** 2 / (1 + sg.exp(z)) ** 2, r"\sigma(z)^{\circ 2}"),
+    (sg.sigmoid(z) * (1 - sg.sigmoid(z)) * ((1 - y) / (1 - sg.sigmoid(z)) - y / sg.sigmoid(z)),
+     r"\sigma(z) - y"),
+])
+def test_logistic_forms(expr, want):
+    assert sg.latex(simplified(expr)) == want
+
+
+def test_logistic_loss_gradient_is_sigma_minus_y():
+    X, w, yy = sg.matrix("X", N, d), sg.vector("w", d), sg.vector("y", N)
+    p = sg.sigmoid(X @ w)
+    L = -sg.sum(yy * sg.log(p) + (1 - yy) * sg.log(1 - p))
+    assert sg.latex(sg.grad(L, w)) == r"X^{\top} (\sigma(X w) - y)"
+    assert sg.gradcheck(L, w).ok
+    L2 = sg.sum(yy * sg.log(1 + sg.exp(-X @ w)) + (1 - yy) * sg.log(1 + sg.exp(X @ w)))
+    assert sg.latex(sg.grad(L2, w)) == r"X^{\top} (\sigma(X w) - y)"
+
+
+def test_cancelling_keeps_what_does_not_shrink():
+    q = (z + y) * (z - y)  # no denominator inside a sum cancels: the product stays whole
+    assert sg.latex(simplified(q)) == r"(z + y) \odot (z - y)"
+
+
+# ---- products with I, 1_1 and ⊗ 1 vanish ---------------------------------------------------
+def test_units_vanish():
+    P = sg.matrix("P", n, n)
+    assert sg.latex(simplified(P * (sg.ones(n, 1) @ sg.ones(1, n) @ sg.eye(n)))) == "P"
+    assert sg.latex(simplified(sg.kron(P, sg.ones(1, 1)))) == "P"
+    assert sg.latex(simplified(sg.kron(sg.eye(1), P))) == "P"
+
+
+def test_gaussian_hessian_in_the_mean_is_n_sigma_inverse():
+    Sig, mu, X = sg.matrix("Sigma", n, n, symmetric=True), sg.vector("mu", n), sg.matrix("X", N, n)
+    R = X - mu
+    L = 0.5 * sg.sum((R @ sg.inv(Sig)) * R) + 0.5 * N * sg.logdet(Sig)
+    assert sg.latex(sg.hessian(L, mu)) == r"N \Sigma^{-1}"
+    assert sg.latex(sg.grad(L, Sig)).startswith(r"\frac{1}{2} (N \Sigma^{-1} - ")  # not 1.0 N

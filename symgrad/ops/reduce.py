@@ -162,17 +162,19 @@ def _sum_factor(n):
     x = n.args[0]
     if x.op.algebra not in ("mul", "div") and x.op is not BROADCAST:
         return None
+    axes, kd = n.params
+
+    def pad(f):
+        return (1,) * (x.ndim - f.ndim) + f.shape
+
+    if not any(all(pad(f)[i] == 1 for i in axes) for f, _ in later.factors(x)):
+        return None  # (the cheap look before terms())
     t = later.terms(x)
     if len(t) != 1:
         return None
     ((mono, coeff),) = t.items()
     if coeff != 1:  # pull-scalar's job
         return None
-    axes, kd = n.params
-
-    def pad(f):
-        return (1,) * (x.ndim - f.ndim) + f.shape
-
     out = [(f, e) for f, e in mono if all(pad(f)[i] == 1 for i in axes)]
     if not out:
         return None
