@@ -142,7 +142,7 @@ def measure_symgrad(L: int, activation: bool, repeats: int) -> dict:
     loss, params = build_symgrad(L, activation)
     raw_s, _ = best_time(lambda: sg.grad(loss, params, simplify=False), repeats)
     derive_s, grads = best_time(lambda: sg.grad(loss, params), repeats)
-    print_s, texts = best_time(lambda: sg.latex(grads), repeats)
+    print_s, texts = best_time(lambda: sg.latex(grads, inline=True), repeats)
     # The printed result that names the shared backward terms once (Z̄_l, H̄_l): a derivation.
     doc_s, doc = best_time(lambda: sg.derive(loss, params).latex(), repeats)
     return {

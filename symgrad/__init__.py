@@ -5,7 +5,7 @@ from __future__ import annotations
 from .check import Verdict, check
 from .codegen import codegen, lambdify
 from .derivation import Derivation, DerivationOptions, derive
-from .display import show
+from .display import latex, show, unicode
 from .errors import (
     AmbiguousInputError,
     DifferentiationError,
@@ -72,7 +72,7 @@ from .ops.api import (
     sum_ as sum,
 )
 from .ops.kron import commutation, kron, unvec, vec
-from .printing import Style, latex, unicode
+from .printing import Style
 from .simplify import simplify
 from .testing import gradcheck
 

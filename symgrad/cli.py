@@ -73,8 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--symmetric", action="append", default=[], metavar="NAME[=SIZE]",
                        help="declare a symmetric matrix: S (shape given elsewhere) or S=n "
                        "(n×n); repeatable")
-        q.add_argument("--labels", action="append", default=[], metavar="NAME=pm1",
-                       help="declare ±1 labels: y=pm1 (y ⊙ y = 1); repeatable")
+        q.add_argument("--labels", action="append", default=[], metavar="NAME=KIND",
+                       help="declare labels: y=pm1 (entries ±1), Y=onehot or Y=simplex (rows sum "
+                            "to one); repeatable")
         q.add_argument("--format", choices=FORMATS, default="latex",
                        help="output: latex (default), text (Unicode), markdown ($-delimited "
                        "math), json")
@@ -141,7 +142,8 @@ def _shapes(args) -> dict:
     for item in args.labels:
         name, sep, kind = (s.strip() for s in item.partition("="))
         if kind not in core.LABELS:
-            raise SymgradError(f"--labels {item!r}: write NAME=pm1 (labels in {{-1, +1}}); "
+            raise SymgradError(f"--labels {item!r}: write NAME=pm1 (labels in {{-1, +1}}), "
+                               f"NAME=onehot or NAME=simplex (rows that sum to one); "
                                f"known kinds: {', '.join(sorted(core.LABELS))}")
         spec = _declared(out, name, "--labels", None)
         out[name] = spec if spec.rstrip().endswith(kind) else f"{spec} {kind}"

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .check import Verdict
+from .display import Display
 from .names import latex_name, unicode_name
 from .node import Node, topo
 from .numeric import variables
 from .ops import core
-from .printing import latex, unicode
+from .printing import LATEX, latex, unicode
+from .shared import name_shared
 
 LAYOUTS = {
     "gradient": "denominator (each gradient has the shape of its variable)",
@@ -68,7 +70,18 @@ def named_intermediates(results: list[Node], objective: Node) -> list[Node]:
     return [n for n in topo(results) if n.op is core.NAME and n is not objective]
 
 
+def name_parts(d: Derived) -> Derived:
+    """The results with their shared parts named (H = tanh(Z), as `sg.latex` prints them),
+    and the definitions they use, the user's and those, inner ones first."""
+    defs, rhs = name_shared([r.rhs for r in d.rows], LATEX)
+    if not defs:
+        return d
+    rows = [replace(r, rhs=e) for r, e in zip(d.rows, rhs)]
+    return replace(d, rows=rows, definitions=named_intermediates(rhs, d.objective))
+
+
 def render_derived(d: Derived, fmt: str) -> str:
+    d = name_parts(d)
     if fmt == "json":
         return compact_json(derived_dict(d))
     if d.code is not None and fmt != "markdown":
@@ -89,6 +102,10 @@ def _steps(s, fmt: str) -> str:
 
 
 def _rows(d: Derived, fmt: str) -> str:
+    if d.definitions and fmt != "text":  # the display of sg.latex: definitions, then results
+        shown = Display([(n, n.args[0]) for n in d.definitions]
+                        + [(r.lhs_latex, r.rhs) for r in d.rows], LATEX).latex()
+        return f"$$\n{shown}\n$$\n" if fmt == "markdown" else shown + "\n"
     out = []
     for r in d.rows:
         if fmt == "text":
@@ -98,13 +115,7 @@ def _rows(d: Derived, fmt: str) -> str:
         else:
             out.append(f"{r.lhs_latex} = {latex(r.rhs)}\n")
     for n in d.definitions:
-        name, body = n.params[0], n.args[0]
-        if fmt == "text":
-            out.append(f"where {unicode_name(name)} = {unicode(body)}\n")
-        elif fmt == "markdown":
-            out.append(f"where ${latex_name(name)} = {latex(body)}$\n\n")
-        else:
-            out.append(rf"\text{{where }} {latex_name(name)} = {latex(body)}" + "\n")
+        out.append(f"where {unicode_name(n.params[0])} = {unicode(n.args[0])}\n")
     return "".join(out)
 
 

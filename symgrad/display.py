@@ -3,21 +3,21 @@ the helper that puts LaTeX inside prose between `$` for Markdown displays."""
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
+from types import SimpleNamespace
 
-from .derivation.build import _is_leafish
+from . import printing
 from .errors import SymgradError
-from .names import check_name
-from .node import Node, substitute, topo
+from .latex_in.parser import parse as parse_latex
+from .node import Node, install_printers
 from .ops import core
 from .printing import LATEX, UNICODE, Printer, Style
 from .printing import latex as latex_of
+from .shared import name_shared
 
-__all__ = ["Source", "Display", "inline_math", "show"]
+__all__ = ["Source", "Display", "inline_math", "latex", "show", "unicode"]
 
 
 class Source(str):
@@ -57,7 +57,11 @@ class Display:
         return f"$$\n{self.latex()}\n$$"
 
     def __str__(self) -> str:
-        rows = self._lines(Printer(UNICODE))
+        return self.text()
+
+    def text(self, style: Style = UNICODE) -> str:
+        """Unicode rows, their `=` aligned."""
+        rows = self._lines(Printer(style))
         width = max((len(lhs) for lhs, _ in rows), default=0)
         return "\n".join(f"{lhs:>{width}} = {rhs}" if lhs else " " * (width + 3) * bool(width)
                          + rhs for lhs, rhs in rows)
@@ -68,13 +72,11 @@ class Display:
 
 def show(results, name_shared: bool = True, **options) -> Display:
     """Display results together: an expression, a list of them, or a dict mapping variables
-    to their gradients (rows `∂L/∂W = ...`) or LaTeX labels to expressions. A subexpression
-    used more than once is named (Z₁, Z₂, ...) on a row of its own, unless `name_shared` is
-    False. Keywords are `latex()` options (`loss=r"\\ell"`, `upstream="bar"`, ...)."""
-    try:
-        style = replace(LATEX, **options)
-    except TypeError as exc:
-        raise SymgradError(f"show(): {exc}; the options are the fields of sg.Style") from None
+    to their gradients (rows `∂L/∂W = ...`) or LaTeX labels to expressions. A part printed
+    more often than it is worth is named on a row of its own (symgrad/shared.py: H = tanh(Z),
+    P = softmax(...), ...), unless `name_shared` is False. Keywords are `latex()` options
+    (`loss=r"\\ell"`, `upstream="bar"`, ...)."""
+    style = _style(LATEX, options, "show")
     if isinstance(results, Mapping):
         items = list(results.items())
     elif isinstance(results, Sequence) and not isinstance(results, str):
@@ -89,29 +91,86 @@ def show(results, name_shared: bool = True, **options) -> Display:
             raise SymgradError(f"show(): a label is a variable or a LaTeX string, got {label!r}")
         rows.append((label, core.as_node(e)))
     if name_shared:
-        defs, exprs = _name_shared([e for _, e in rows])
+        defs, exprs = _name_shared([e for _, e in rows], style)
         rows = [(d, d.args[0]) for d in defs] + [(lb, e) for (lb, _), e in zip(rows, exprs)]
     return Display(rows, style)
 
 
-def _name_shared(exprs: list[Node]) -> tuple[list[Node], list[Node]]:
-    """Name each non-trivial array subexpression used more than once, inner ones first:
-    (the name nodes, the expressions written with them)."""
-    order = topo(exprs)
-    uses: Counter = Counter(a for n in order for a in n.args)
-    shared = [n for n in order if uses[n] > 1 and n.ndim and n.size > 3
-              and n.op is not core.NAME and not _is_leafish(n)]
-    # Names compare in their canonical form (Z1, Z_1 and Z_{1} are one name: symgrad.names).
-    taken = {check_name(v.params[0]) for v in order
-             if core.is_user_variable(v) or v.op is core.NAME}
-    labels = (f"Z_{i}" for i in itertools.count(1))
-    mapping: dict[Node, Node] = {}
-    for n in shared:
-        label = next(lb for lb in labels if lb not in taken)
-        mapping[n] = core.name(label, substitute(n, mapping) if mapping else n)
-    if not mapping:
-        return [], exprs
-    return list(mapping.values()), substitute(exprs, mapping)
+def _style(base: Style, options: dict, who: str) -> Style:
+    try:
+        return replace(base, **options) if options else base
+    except TypeError as exc:
+        raise SymgradError(f"{who}(): {exc}; the options are the fields of sg.Style") from None
+
+
+def latex(expr, style: Style | None = None, *, inline: bool = False, **options):
+    """Paper-style LaTeX (options override fields of the Style, as `loss=r"\\ell"`).
+
+    An expression prints on one line, or, when a part of it is printed more often than it is
+    worth, as an amsmath `aligned` block: the named parts first (`H &= \\tanh(Z)`), then the
+    expression written with them. A list or dict of results prints as one such block (a dict
+    labels its rows: a variable W gives `\\frac{\\partial L}{\\partial W}`). `inline=True`
+    prints without names: one line for an expression, a list of lines for a list."""
+    st = _style(style or LATEX, options, "latex")
+    if inline:
+        return printing.latex(expr, st)
+    if isinstance(expr, (Mapping, list, tuple)):
+        return show(expr, **_fields(st)).latex()
+    e = core.as_node(expr)
+    d = show([e], **_fields(st))
+    return d.latex() if len(d.rows) > 1 else printing.latex(e, st)
+
+
+def unicode(expr, style: Style | None = None, *, inline: bool = False) -> str:
+    """Unicode math text (`W X + b 1ₖᵀ`); with named parts on lines of their own first, as
+    `latex` does, unless `inline=True`. `str(e)` is `unicode(e)`."""
+    st = style or UNICODE
+    e = core.as_node(expr)
+    if inline:
+        return printing.unicode(e, st)
+    d = show([e], **_fields(LATEX))
+    return d.text(st) if len(d.rows) > 1 else printing.unicode(e, st)
+
+
+def _fields(st: Style) -> dict:
+    return {f.name: getattr(st, f.name) for f in fields(st)}
+
+
+def _repr_latex(e: Node) -> str:
+    """What Jupyter shows for an expression: the display when it names parts."""
+    text = latex(e)
+    return f"$$\n{text}\n$$" if text.startswith("\\begin") else f"$\\displaystyle {text}$"
+
+
+def _name_shared(exprs: list[Node], style: Style = LATEX) -> tuple[list[Node], list[Node]]:
+    return name_shared(exprs, style)
+
+
+_ROW = re.compile(r"\\\\(?![A-Za-z])")
+_DEFINED = re.compile(r"\s*(?:\\?[A-Za-z]+)(?:_\{?[A-Za-z0-9,]+\}?)?\s*")
+
+
+def parse_display(text: str, shapes=None) -> list[tuple[str, Node]]:
+    """The results of a display (`latex` of several results, or one written by hand in the
+    same form), each read with the definitions of the display: [(its label, its value)].
+    A row `Z &= ...` whose left side is a name is a definition; the others are results."""
+    body = re.sub(r"\\(?:begin|end)\{aligned\}", " ", text)
+    defs, results = [], []
+    for row in (r.strip() for r in _ROW.split(body)):
+        if not row:
+            continue
+        lhs, eq, rhs = row.partition("&=")
+        if not eq:
+            lhs, rhs = "", row.lstrip("&")
+        if lhs.strip() and _DEFINED.fullmatch(lhs):
+            defs.append(f"{lhs.strip()} = {rhs.strip()}")
+        else:
+            results.append((lhs.strip(), rhs.strip()))
+    return [(lhs, parse_latex(" \\\\ ".join([rhs, *defs]), shapes)) for lhs, rhs in results]
+
+
+# str(node), error messages (inline) and the Jupyter display of expressions print through here.
+install_printers(SimpleNamespace(unicode=unicode, latex=latex, repr_latex=_repr_latex))
 
 
 # ---- LaTeX in prose -------------------------------------------------------------------------

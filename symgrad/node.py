@@ -163,10 +163,10 @@ class Node:
         return Node._print.unicode(self)
 
     def __repr__(self) -> str:
-        return f"<{self.op.name} {fmt_shape(self.shape)}: {self}>"
+        return f"<{self.op.name} {fmt_shape(self.shape)}: {Node._print.unicode(self, inline=True)}>"
 
     def _repr_latex_(self) -> str:
-        return f"$\\displaystyle {Node._print.latex(self)}$"
+        return Node._print.repr_latex(self)
 
 
 def install_operators(ops: Any) -> None:
@@ -183,7 +183,7 @@ def install_printers(printers: Any) -> None:
 def describe(x: Node, limit: int = 40) -> str:
     """A short name of an operand for error messages: its text and its shape."""
     try:
-        s = str(x)
+        s = Node._print.unicode(x, inline=True)
     except Exception:  # noqa: BLE001 -- error text must never fail
         s = x.op.name
     if len(s) > limit:

@@ -33,7 +33,12 @@ def _mechanisms(op: Op, run) -> tuple[list, list]:
     the op's own, rules after). Composed at call time, so an op registered late gets them too;
     `run` is the simplifier's own memoized entry (a rule never calls the engine itself)."""
     if op.algebra is not None:  # the normal form already moves their scalars
-        return [], [("arith-normal-form", algebra.normalize)]
+        after = [("arith-normal-form", algebra.normalize)]
+        if op.algebra == "mul":  # (a quotient's numerator is a product, simplified first)
+            after.append(("hadamard-cancel", algebra.cancel))
+        elif op.algebra in ("add", "sub"):
+            after.append(("collect-expanded", algebra.collect))
+        return [], after
     before = [("pull-scalar", algebra.pull_scalars)] if op.linear or op.bilinear else []
     after = [("involution-sum", lambda n: _involution_sum(n, run))] if op.involution else []
     return before, after

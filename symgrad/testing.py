@@ -65,6 +65,10 @@ def random_env(exprs, sizes: dict, rng: np.random.Generator, domain: str = "any"
             env[v] = (env[v] + env[v].T) / 2
         elif core.is_pm1(v):
             env[v] = rng.choice([-1.0, 1.0], shape)
+        elif core.is_onehot(v):  # one 1 per row (per vector)
+            env[v] = np.eye(shape[-1])[rng.integers(shape[-1], size=shape[:-1])]
+        elif core.rows_sum_to_one(v):  # rows on the probability simplex
+            env[v] = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
     return env
 
 

@@ -154,7 +154,7 @@ MORE = [
 
 @pytest.mark.parametrize("label,y,wrt,golden", JACOBIANS, ids=[j[0] for j in JACOBIANS])
 def test_textbook_form(label, y, wrt, golden):
-    assert sg.latex(sg.jacobian(y, wrt)) == golden
+    assert sg.latex(sg.jacobian(y, wrt), inline=True) == golden
 
 
 def _shape_of(y, wrt):

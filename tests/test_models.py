@@ -43,7 +43,7 @@ def test_mlp_gradients(widths):
     for p, g in zip(params, grads):
         assert g.shape == p.shape
         if p.ndim == 1:  # biases broadcast down the rows: column sums (...)ᵀ 1_N
-            assert sg.latex(g).endswith(r")^{\top} \mathbf{1}_{N}"), sg.latex(g)
+            assert sg.latex(g, inline=True).endswith(r")^{\top} \mathbf{1}_{N}"), sg.latex(g)
 
 
 def test_mlp_output_bias_gradient_text():

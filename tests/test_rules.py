@@ -82,6 +82,7 @@ a, b, c = variable("a", 4), variable("b", 3), variable("c", 3)
 col, row = variable("col", 3, 1), variable("row", 1, 4)
 s = variable("s")
 P, Q, C, v12 = variable("P", 2, 3), variable("Q", 3, 2), variable("C", 6, 2), variable("v", 12)
+Ysx, yoh = variable("Y", 3, 4, kind="simplex"), variable("y", 4, kind="onehot")
 
 # (op, rule, build): the rule of that op must fire when simplifying build(). Built lazily, so an
 # API change fails one witness, not the module.
@@ -94,6 +95,10 @@ WITNESSES = [
     ("transpose", "transpose-constant", lambda: sg.transpose(sg.zeros(3, 4))),
     ("transpose", "transpose-constant", lambda: sg.transpose(sg.eye(3))),
     ("transpose", "transpose-symmetric", lambda: sg.transpose(sg.diag(b))),
+    ("transpose", "transpose-symmetric", lambda: sg.transpose(sg.inv(sg.transpose(A) @ A))),
+    ("transpose", "transpose-symmetric",
+     lambda: sg.transpose(sg.inv(A @ (sg.diag(a) @ sg.transpose(A))))),
+    ("transpose", "transpose-symmetric", lambda: sg.transpose(sg.exp(sg.outer(a, a)))),
     ("transpose", "involution-sum", lambda: sg.transpose(sg.transpose(A) + 2 * sg.ones(4, 3))),
     ("transpose", "involution-sum", lambda: sg.transpose(X - sg.transpose(X))),
     ("transpose", "transpose-kron", lambda: sg.transpose(sg.kron(P, Q))),
@@ -119,6 +124,16 @@ WITNESSES = [
     ("mul", "arith-normal-form", lambda: A * A),
     ("div", "arith-normal-form", lambda: A / A),
     ("pow", "arith-normal-form", lambda: (A ** 2) ** 3),
+    ("div", "logistic-quotient", lambda: sg.exp(A) / (1 + sg.exp(A))),
+    ("div", "logistic-quotient", lambda: b / (1 + sg.exp(-c))),
+    ("div", "logistic-quotient", lambda: b * sg.exp(-c) / (1 + sg.exp(-c)) ** 2),
+    ("mul", "hadamard-cancel", lambda: sg.sigmoid(b) * (1 - sg.sigmoid(b))
+     * ((1 - c) / (1 - sg.sigmoid(b)) - c / sg.sigmoid(b))),
+    ("mul", "hadamard-cancel", lambda: sg.exp(b) * (c / sg.exp(b) + 1) / sg.tanh(c)),
+    ("mul", "logistic-product", lambda: sg.exp(b) * (1 - sg.sigmoid(b))),
+    ("mul", "logistic-product", lambda: c * sg.exp(-b) * sg.sigmoid(b)),
+    ("sub", "collect-expanded", lambda: (1 - c) * sg.sigmoid(b) - c * (1 - sg.sigmoid(b))),
+    ("add", "collect-expanded", lambda: (1 + c) * b + c * (1 - b)),
     ("log", "log-softplus", lambda: sg.log(1 + sg.exp(A))),
     ("sigmoid", "sigmoid-odd", lambda: sg.sigmoid(-A)),
     ("sigmoid", "sigmoid-odd", lambda: sg.sigmoid(-2 * s)),
@@ -154,6 +169,9 @@ WITNESSES = [
     ("kron", "pull-scalar", lambda: sg.kron(2 * P, Q)),
     ("kron", "kron-zero", lambda: sg.kron(sg.zeros(2, 2), Q)),
     ("kron", "kron-constant", lambda: sg.kron(sg.eye(2), sg.eye(3))),
+    ("kron", "kron-unit", lambda: sg.kron(P, sg.ones(1, 1))),
+    ("kron", "kron-unit", lambda: sg.kron(sg.eye(1), Q)),
+    ("kron", "kron-unit", lambda: sg.kron(a, sg.ones(1))),
     ("kron", "kron-constant", lambda: sg.kron(sg.ones(2, 2), sg.ones(1, 3))),
     ("vec", "pull-scalar", lambda: sg.vec(2 * A)),
     ("vec", "vec-rules", lambda: sg.vec(sg.unvec(v12, (3, 4)))),
@@ -167,6 +185,14 @@ WITNESSES = [
     ("sum", "sum-constant", lambda: sg.sum_(sg.ones(3, 4))),
     ("sum", "sum-constant", lambda: sg.sum_(sg.zeros(3, 4), 0)),
     ("sum", "sum-constant", lambda: sg.sum_(sg.broadcast_to(s, (3, 4)), 1)),
+    ("sum", "sum-simplex-rows", lambda: sg.sum_(Ysx, 1)),
+    ("sum", "sum-simplex-rows", lambda: sg.sum_(sg.sum_(Ysx, 0, keepdims=True), 1)),
+    ("sum", "sum-simplex-rows", lambda: sg.sum_(yoh)),
+    ("mul", "arith-normal-form", lambda: yoh * yoh),
+    ("sum", "sum-broadcast-factor", lambda: sg.sum_(A * a, 0)),
+    ("sum", "sum-broadcast-factor", lambda: sg.sum_(A / col ** 2, 1)),
+    ("sum", "sum-broadcast-factor", lambda: sg.sum_(sg.exp(A) * col, 1, keepdims=True)),
+    ("sum", "sum-broadcast-factor", lambda: sg.sum_(sg.broadcast_to(a, (3, 4)), 0)),
     ("sum", "sum-of-transpose", lambda: sg.sum_(sg.transpose(A), 0)),
     ("sum", "sum-of-transpose", lambda: sg.sum_(sg.transpose(A), 1, keepdims=True)),
     ("sum", "sum-of-transpose", lambda: sg.sum_(sg.transpose(A))),

@@ -121,8 +121,9 @@ def parse_shape(spec, known: Mapping[str, sympy.Symbol] | None = None) -> tuple:
     return tuple(parse_size(s, known) if isinstance(s, str) else as_size(s) for s in items)
 
 
-# Declared structure after a shape: "S: n×n symmetric", "y: n pm1" (entries ±1).
-_STRUCTURE = re.compile(r"(?:[\s,]*\b(?:symmetric|pm1))+\s*$")
+# Declared structure after a shape: "S: n×n symmetric", "y: n pm1" (entries ±1), "Y: N×c onehot"
+# or "simplex" (rows that sum to one).
+_STRUCTURE = re.compile(r"(?:[\s,]*\b(?:symmetric|" + "|".join(core.LABELS) + r"))+\s*$")
 
 _ENTRY_HEAD = re.compile(
     r"(?:^|[,;\n]|\\quad)\s*(\\?[A-Za-z][A-Za-z0-9_{}\\]*)\s*(?::|=|\\in|∈)\s*")
@@ -165,7 +166,7 @@ class Declarations:
                 shape, structure = shape[:m.start()], set(m.group(0).replace(",", " ").split())
         shp = parse_shape(shape, self.sizes)
         self.add_sizes(shp)
-        labels = "pm1" if "pm1" in structure else None
+        labels = next((k for k in core.LABELS if k in structure), None)
         if "symmetric" in structure:
             if len(shp) != 2:
                 raise SizeError(f"a symmetric {name} must be a square matrix: write "

@@ -474,7 +474,7 @@ _HPOW = re.compile(r"\{\s*\\circ(?![A-Za-z])")
 
 # Math delimiters around input pasted from a paper: $..$, $$..$$, \[..\], \(..\) and the
 # display environments. They are blanked, not cut, so that columns in errors stay the input's.
-_ENVIRONMENTS = "equation|align|gather|multline|displaymath|math|flalign"
+_ENVIRONMENTS = "equation|aligned|align|gathered|gather|multline|displaymath|math|flalign"
 _WRAPPERS = [re.compile(p, re.S) for p in (
     r"\s*(\$\$)(.*)(\$\$)\s*", r"\s*(\$)(.*)(\$)\s*", r"\s*(\\\[)(.*)(\\\])\s*",
     r"\s*(\\\()(.*)(\\\))\s*",

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..node import Node, shape_error
-from ..op import ADD, HAD, NEG, PROD, Op, later, provide, register
+from ..op import ADD, HAD, NEG, PROD, Op, later, provide, register, rule
 from ..shapes import broadcast_shapes
 from . import core
 from .shape import BROADCAST, broadcast_to, explicit_broadcast, implicit_operands, reshape
@@ -259,6 +259,93 @@ DIV_OP = register(Op("div", shape=_bshape("divide"),
                      numpy=_np_binary(np.divide), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a / b, "any", "nonzero"),
                      code=_code_binary("/", "MUL", "{0}_over_{1}")))
+
+
+def _one_plus_exp(f: Node) -> Node | None:
+    """u when f is 1 + e^u."""
+    t = later.terms(f)
+    if len(t) != 2 or t.get(()) != 1:
+        return None
+    ((m, c),) = [(m, c) for m, c in t.items() if m]
+    if c == 1 and len(m) == 1 and m[0][1] == 1 and m[0][0].op.name == "exp":
+        return m[0][0].args[0]
+    return None
+
+
+@rule(DIV_OP, "logistic-quotient")
+def _logistic(n):
+    """e^u / (1 + e^u) = σ(u) and 1 / (1 + e^u) = σ(-u) (then 1 - σ(u), by sigmoid-odd).
+    Measure: one factor 1 + e^u fewer in the denominator; no rule writes one."""
+    if n.ndim == 0:  # scalars are SymPy's: no matrix factors to read
+        return None
+    t = later.terms(n)
+    if len(t) != 1:
+        return None
+    ((mono, coeff),) = t.items()
+    exps = dict(mono)
+    for f, k in mono:
+        u = _one_plus_exp(f) if k < 0 else None
+        if u is None:
+            continue
+        e = next((g for g in exps if g.op.name == "exp" and g.args[0] is u), None)
+        p = min(exps.get(e, 0), -k) if e is not None else 0
+        del exps[f]
+        if p:
+            exps[e] -= p
+            s = later.sigmoid(u)
+            exps[s] = exps.get(s, 0) + p
+        if -k - p:
+            minus_u = later.rebuild({m: -c for m, c in later.terms(u).items()}, u.shape)
+            s = later.sigmoid(minus_u)
+            exps[s] = exps.get(s, 0) - k - p
+        new = tuple(sorted(((g, x) for g, x in exps.items() if x), key=lambda fe: fe[0].sort_key))
+        return later.rebuild({new: coeff}, n.shape)
+    return None
+
+
+def _negated(u: Node, v: Node) -> bool:
+    tu, tv = later.terms(u), later.terms(v)
+    return len(tu) == len(tv) and all(tv.get(m) == -c for m, c in tu.items())
+
+
+@rule(MUL_OP, "logistic-product")
+def _logistic_product(n):
+    """e^u ⊙ σ(-u) = σ(u), σ(-u) written as σ(t) for t = -u or as 1 - σ(u) (sigmoid-odd):
+    e^u (1 - σ(u)) = σ(u), e^{-z} σ(z) = 1 - σ(z). Measure: one exp factor fewer."""
+    fs = [f for f, _ in later.factors(n)] if n.ndim else []
+    if not any(f.op.name == "exp" for f in fs) or not any(
+            f.op.name == "sigmoid" or f.op.algebra == "sub" for f in fs):
+        return None
+    t = later.open_terms(n)
+    if len(t) != 1:
+        return None
+    ((mono, coeff),) = t.items()
+    exps = [f for f, e in mono if e > 0 and f.op.name == "exp"]
+    if not exps:
+        return None
+    for f, e in mono:
+        if e <= 0:
+            continue
+        if f.op.name == "sigmoid":  # σ(t) with t = -u
+            u = next((x for x in exps if _negated(x.args[0], f.args[0])), None)
+            res = None if u is None else later.sigmoid(u.args[0])
+        else:  # 1 - σ(u)
+            ts = later.terms(f) if f.op.algebra == "sub" else {}
+            sig = [m[0][0] for m, c in ts.items() if len(m) == 1 and m[0][1] == 1 and c == -1
+                   and m[0][0].op.name == "sigmoid"]
+            if len(ts) != 2 or ts.get(()) != 1 or not sig:
+                continue
+            u = next((x for x in exps if x.args[0] is sig[0].args[0]), None)
+            res = sig[0]
+        if u is None:
+            continue
+        new = dict(mono)
+        for g in (f, u):
+            new[g] -= 1
+        new[res] = new.get(res, 0) + 1
+        m = tuple(sorted(((g, x) for g, x in new.items() if x), key=lambda fe: fe[0].sort_key))
+        return later.rebuild({m: coeff}, n.shape)
+    return None
 
 
 def mul(a, b) -> Node:

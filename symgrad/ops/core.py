@@ -27,12 +27,16 @@ def _num_shape(args, params):
 # ---- variables -----------------------------------------------------------------------------
 class Kind(StrEnum):
     """What a variable is. Declared structure is used only where declared: SYMMETRIC (S = Sᵀ:
-    gradients are projected to sym(G), see grad.py), PM1 (±1 labels: y ⊙ y = 1 in simplify)."""
+    gradients are projected to sym(G), see grad.py), PM1 (±1 labels: y ⊙ y = 1 in simplify),
+    SIMPLEX (each row, or a vector's entries, sums to one: probabilities, soft labels) and
+    ONEHOT (a simplex with entries in {0, 1}: y ⊙ y = y as well)."""
 
     VAR = "var"
     UPSTREAM = "upstream"  # the seed dL/df of a non-scalar f, named by upstream_name(f)
     SYMMETRIC = "symmetric"
     PM1 = "pm1"
+    SIMPLEX = "simplex"
+    ONEHOT = "onehot"
     SYMBOL = "symbol"  # an internal placeholder (a direction in forward mode), never user input
     DIFFERENTIAL = "differential"  # dx in a derivation: prints d before its variable's name
 
@@ -115,7 +119,7 @@ def constant(name: str, value) -> Node:
     return Node(CONSTANT, (), (check_name(name), v.params[0]))
 
 
-LABELS = {"pm1": Kind.PM1}
+LABELS = {"pm1": Kind.PM1, "simplex": Kind.SIMPLEX, "onehot": Kind.ONEHOT}
 
 
 def _kind(name: str, labels, symmetric: bool = False) -> Kind:
@@ -129,7 +133,9 @@ def _kind(name: str, labels, symmetric: bool = False) -> Kind:
 def vector(name: str, n, labels: str | None = None) -> Node:
     """A 1-D vector variable (shape (n,)); prints as a column vector.
 
-    labels="pm1" declares entries in {-1, +1} (classification labels): simplify uses y ⊙ y = 1.
+    labels="pm1" declares entries in {-1, +1} (classification labels): simplify uses y ⊙ y = 1;
+    labels="simplex" entries that sum to one (1ᵀy = 1), labels="onehot" a one-hot vector
+    (1ᵀy = 1 and y ⊙ y = y).
     """
     return variable(check_name(name), n, kind=_kind(name, labels))
 
@@ -138,6 +144,8 @@ def matrix(name: str, n, m, symmetric: bool = False, labels: str | None = None) 
     """A matrix variable (shape (n, m)); (n, 1) is a column, (1, m) a row.
 
     symmetric=True declares S = Sᵀ: gradients w.r.t. S are symmetric, sym(G) = (G + Gᵀ)/2.
+    labels="simplex" declares rows that sum to one (Y 1 = 1: class probabilities), "onehot"
+    one-hot rows (Y 1 = 1 and Y ⊙ Y = Y), "pm1" entries in {-1, +1} (Y ⊙ Y = 1).
     """
     if symmetric and as_shape((n,))[0] != as_shape((m,))[0]:
         raise SymgradError(f"a symmetric matrix {name!r} must be square, got ({n}, {m})")
@@ -150,6 +158,15 @@ def is_symmetric(n: Node) -> bool:
 
 def is_pm1(n: Node) -> bool:
     return n.op is VAR and n.params.kind == Kind.PM1
+
+
+def rows_sum_to_one(n: Node) -> bool:
+    """A variable declared with labels="simplex" or "onehot": its last axis sums to one."""
+    return n.op is VAR and n.params.kind in (Kind.SIMPLEX, Kind.ONEHOT)
+
+
+def is_onehot(n: Node) -> bool:
+    return n.op is VAR and n.params.kind == Kind.ONEHOT
 
 
 def is_upstream(n: Node) -> bool:
@@ -207,6 +224,8 @@ def number(v) -> Node:
         raise SymgradError(f"cannot use {v!r} as a symgrad scalar") from exc
     if not isinstance(e, sympy.Expr) or not real(e) or e.has(sympy.zoo, sympy.nan):
         raise SymgradError(f"cannot use {v!r} as a real scalar")
+    if e.has(sympy.Float):  # 0.5 * N arrives as SymPy's Float product: exact as above
+        e = e.xreplace({f: sympy.Rational(repr(float(f))) for f in e.atoms(sympy.Float)})
     return Node(NUMBER, (), (e,))
 
 

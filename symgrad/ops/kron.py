@@ -109,6 +109,15 @@ def _kron_const(n):  # I ⊗ I = I and 1 ⊗ 1 = 1: identities and ones blocks
     return None
 
 
+@rule(KRON, "kron-unit")
+def _kron_unit(n):  # A ⊗ 1 = 1 ⊗ A = A for a 1×1 (or length-1) block of ones or I_1
+    a, b = n.args
+    for unit, other in ((b, a), (a, b)):
+        if unit.op in (core.ONES, core.EYE) and all(s == 1 for s in unit.shape):
+            return other
+    return None
+
+
 @rule(T, "transpose-kron")
 def _t_kron(n):  # (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ; Kᵀ_{p,q} = K_{q,p}
     a = n.args[0]

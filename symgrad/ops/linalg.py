@@ -11,7 +11,7 @@ from ..op import ATOM, PROD, Op, Spelling, provide, register, rule
 from . import core
 from .arith import MUL_OP, div, mul, neg
 from .reduce import sum_
-from .shape import T, broadcast_to, reshape, transpose
+from .shape import T, broadcast_to, is_symmetric_expr, reshape, transpose
 
 
 # ---- matmul --------------------------------------------------------------------------------
@@ -121,9 +121,27 @@ def _print_matmul_t(n, P):  # x @ A prints as the column Aᵀ x; its row is xᵀ
         return P.juxt(P.transpose(n.args[0])[0], P.arg(n.args[1], PROD)), PROD
     return None
 
+def _transposes(p: Node, q: Node) -> bool:
+    return (p.op is T and p.args[0] is q) or (q.op is T and q.args[0] is p)
+
+
+def _mm_symmetric(n: Node) -> bool:
+    """Pᵀ P and P Pᵀ (Gram matrices), Pᵀ (D P) and (P D) Pᵀ for a symmetric D: symmetric."""
+    a, b = n.args
+    if n.ndim != 2 or a.ndim != 2 or b.ndim != 2:
+        return False
+    if _transposes(a, b):
+        return True
+    for outer_, inner, left in ((a, b, True), (b, a, False)):  # the sandwich, either grouping
+        if inner.op is MATMUL and inner.args[0].ndim == 2 and inner.args[1].ndim == 2:
+            d, p = inner.args if left else inner.args[::-1]
+            if _transposes(outer_, p) and is_symmetric_expr(d):
+                return True
+    return False
+
 MATMUL = register(Op(
     "matmul", shape=_mm_shape, print_transposed=_print_matmul_t, matrix_form=_mf_matmul,
-    bilinear=True,
+    bilinear=True, symmetric=_mm_symmetric,
     vjp=_vjp_matmul, print=_print_matmul,
     numpy=lambda n, vals, sizes: np.matmul(vals[0], vals[1]),
     cases=lambda: [(lambda a, b: matmul(a, b), [(sa, "any"), (sb, "any")]) for sa, sb in [
@@ -221,6 +239,7 @@ def _mf_outer(R, n: Node) -> Node:
 
 OUTER = register(Op(
     "outer", shape=_outer_shape, matrix_form=_mf_outer, bilinear=True,
+    symmetric=lambda n: n.args[0] is n.args[1],  # x xᵀ
     vjp=lambda n, g, needs: (matmul(g, n.args[1]), matmul(transpose(g), n.args[0])),
     print=_print_outer, numpy=lambda n, vals, sizes: np.outer(vals[0], vals[1]),
     cases=lambda: [(lambda a, b: outer(a, b), [((3,), "any"), ((4,), "any")])],

@@ -139,6 +139,57 @@ def _sum_const(n):
     return None
 
 
+@rule(SUM, "sum-simplex-rows")
+def _sum_simplex(n):  # Y 1 = 1 for rows declared to sum to one (labels="simplex"/"onehot")
+    x = n.args[0]
+    axes, _ = n.params
+    if x.ndim - 1 not in axes:
+        return None
+    count = numel(tuple(x.shape[i] for i in axes if i != x.ndim - 1))
+    while x.op is SUM and x.params[1] and x.ndim - 1 not in x.params[0]:  # 1ᵀ Y 1: N
+        count *= numel(tuple(x.args[0].shape[i] for i in x.params[0]))
+        x = x.args[0]
+    if not core.rows_sum_to_one(x):
+        return None
+    return mul(core.number(count), core.ones(*n.shape)) if n.shape else core.number(count)
+
+
+@rule(SUM, "sum-broadcast-factor")
+def _sum_factor(n):
+    """(A ⊙ 1 vᵀ)ᵀ 1 = (Aᵀ 1) ⊙ v, (A ⊘ c 1ᵀ) 1 = (A 1) ⊘ c: a Hadamard factor constant along
+    the summed axes comes out of the sum. Measure: the summed product loses factors, and no
+    rule moves a factor into a sum."""
+    x = n.args[0]
+    if x.op.algebra not in ("mul", "div") and x.op is not BROADCAST:
+        return None
+    axes, kd = n.params
+
+    def pad(f):
+        return (1,) * (x.ndim - f.ndim) + f.shape
+
+    if not any(all(pad(f)[i] == 1 for i in axes) for f, _ in later.factors(x)):
+        return None  # (the cheap look before terms())
+    t = later.terms(x)
+    if len(t) != 1:
+        return None
+    ((mono, coeff),) = t.items()
+    if coeff != 1:  # pull-scalar's job
+        return None
+    out = [(f, e) for f, e in mono if all(pad(f)[i] == 1 for i in axes)]
+    if not out:
+        return None
+    keep = tuple(fe for fe in mono if fe not in out)
+    factor = later.build_monomial(
+        tuple((reshape(f, _reduced_shape(pad(f), axes, kd)), e) for f, e in out))
+    if keep:
+        rest = later.build_monomial(keep)
+        summed = sum_(rest if rest.shape == x.shape else broadcast_to(rest, x.shape), axes, kd)
+    else:  # nothing varies along the axes: the count of terms
+        summed = core.number(numel(tuple(x.shape[i] for i in axes)))
+    res = mul(summed, factor)
+    return res if res.shape == n.shape else broadcast_to(res, n.shape)
+
+
 @rule(SUM, "sum-of-transpose")
 def _sum_t(n):  # Xᵀ 1 is the column sums of X: sum X itself over the other axis
     x = n.args[0]

@@ -100,10 +100,11 @@ def derive(req: Mapping) -> dict:
         "shapes": {v.params.name: [str(s) for s in v.shape] for v in variables(y)
                    if core.is_user_variable(v)},
         "explicit": sg.latex(sg.explicit(y)), "broadcasts": broadcasts(y),
-        "results": {x.params.name: sg.latex(g) for x, g in zip(xs, grads)},
+        "results": {x.params.name: sg.latex(g, inline=True) for x, g in zip(xs, grads)},
         "lhs": {x.params.name: rf"\frac{{\partial {loss}}}{{\partial {sg.latex(x)}}}"
                 for x in xs},
-        "text": {x.params.name: f"∂{loss}/∂{x} = {g}" for x, g in zip(xs, grads)},
+        "text": {x.params.name: f"∂{loss}/∂{x} = {sg.unicode(g, inline=True)}"
+                 for x, g in zip(xs, grads)},
         "derivation": None, "markdown": None, "tex": None, "code": None,
     }
     # The results with their shared parts named once (H = tanh(Z), ...); null when none is.
@@ -135,7 +136,7 @@ def _ident(x: Node) -> str:
 
 def _attempt(make) -> dict:
     try:
-        return {"latex": sg.latex(make())}
+        return {"latex": sg.latex(make(), inline=True)}
     except SymgradError as exc:
         return {"error": str(exc)}
 
