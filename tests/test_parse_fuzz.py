@@ -27,13 +27,14 @@ PIECES = [
 
 
 def _parse_only_symgrad_errors(text: str) -> None:
-    t = time.perf_counter()
+    t = time.process_time()  # CPU time: a hang or blow-up, not the machine's load
     try:
         sg.parse(text, DECLS)
     except sg.SymgradError:
         pass
     # everything else propagates and fails the test
-    assert time.perf_counter() - t < 2.0, f"parse took {time.perf_counter() - t:.2f}s: {text!r}"
+    took = time.process_time() - t
+    assert took < 3.0, f"parse took {took:.2f}s of CPU: {text!r}"
 
 
 @settings(max_examples=400, deadline=None)  # the time is asserted in the test
@@ -101,7 +102,7 @@ def test_hostile_inputs_to_parse(text):
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_objectives_to_check(text):
-    t = time.perf_counter()
+    t = time.process_time()  # CPU time: a hang or blow-up, not the machine's load
     try:
         sg.check("2 x", text + r" + x^\top x", "x", DECLS)
     except sg.SymgradError:
