@@ -107,7 +107,8 @@ def test_hostile_objectives_to_check(text):
         sg.check("2 x", text + r" + x^\top x", "x", DECLS)
     except sg.SymgradError:
         pass
-    assert time.perf_counter() - t < 10.0, f"check took {time.perf_counter() - t:.2f}s: {text!r}"
+    took = time.process_time() - t
+    assert took < 10.0, f"check took {took:.2f}s of CPU: {text!r}"
 
 
 @pytest.mark.parametrize("shapes", [
