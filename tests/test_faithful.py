@@ -50,10 +50,62 @@ def test_parser_reads_softmax_col_of_a_vector():
     faithful(sg.softmax(sg.ones(n, 1), axis=0))
 
 
-@pytest.mark.xfail(strict=True, reason=r"parser: \operatorname{logsumexp}_{row}(A C) 1ᵀ")
 def test_parser_reads_a_reduction_times_a_row():
+    """logsumexp_row of a square A C is a column (only a reduction of each column may be read
+    as a row): times 1ₖᵀ it is the outer product, not a row times a row."""
     A, C = sg.matrix("A", n, m), sg.matrix("C", m, n)
     faithful(sg.broadcast_to(sg.reshape(sg.logsumexp(A @ C, axis=1), (n, 1)), (n, k)))
+    r = sg.matrix("r", 1, m)
+    faithful(sg.logsumexp(sg.inv(C.T @ C + sg.eye(n)), axis=1, keepdims=True) @ (-1.5 * r))
+
+
+def test_a_column_reduction_before_a_row_is_an_outer_product():
+    """logsumexp_col(B) yᵀ: the column of an outer product (read as a row only where the
+    column would not multiply, as in logsumexp_col(B) C)."""
+    B, y = sg.matrix("B", n, m), sg.vector("y", m)
+    faithful(sg.outer(sg.logsumexp(B, axis=0), 1 / (1 + y * y)))
+    faithful(sg.logsumexp(B, axis=0) @ sg.matrix("C", m, n))
+
+
+def test_an_elementwise_power_reads_its_operands_as_columns():
+    """(1 + logsumexp_row(X))^{∘ v}: a kept (n, 1) base and a 1-D exponent are one column, as
+    in ⊙ (NumPy would broadcast them to (n, n))."""
+    A, C, c = sg.matrix("A", n, m), sg.matrix("C", m, n), sg.matrix("c", n, 1)
+    X = sg.matrix("X", n, m)
+    faithful((1 + sg.logsumexp(X, axis=1, keepdims=True)) ** (sg.softmax(A @ C, axis=0) @ c))
+    faithful((1 + sg.exp(c)) ** sg.reshape(sg.tanh(sg.logsumexp(X, axis=1)), (n, 1)))
+
+
+def test_a_broadcast_power_prints_its_operands_explicitly():
+    """X^{∘ v} with a 1-D v broadcast along X's rows prints v as the matrix 1ₙ vᵀ (as ⊙ does):
+    v alone, printed as a column, would be read as one."""
+    B, C = sg.matrix("B", n, m), sg.matrix("C", m, n)
+    v = sg.reshape(sg.sum(C @ B, axis=0, keepdims=True), (m,))
+    assert sg.latex((1 + B * B) ** v).startswith(r"(1 + B \odot B)^{\circ \mathbf{1}_{n}")
+    faithful((1 + B * B) ** v)
+    faithful(sg.exp(v) ** (1 + B * B))
+
+
+def test_a_column_where_a_function_needs_a_vector_is_that_vector():
+    """diag of a declared n×1 column c (diag(c) as printed) is diag of its entries."""
+    c, r = sg.matrix("c", n, 1), sg.matrix("r", 1, m)
+    faithful(sg.trace(sg.diag(sg.reshape(c, (n,)))))
+    faithful(sg.diag(sg.sigmoid(sg.reshape(r, (m,)))))
+    with pytest.raises(sg.ShapeError):  # a matrix is not a vector
+        sg.parse(r"\operatorname{diag}(B)", {"B": ("n", "m")})
+
+
+def test_a_reduction_over_a_unit_axis_prints_its_value():
+    """softmax_row of a column is ones and logsumexp_row of it is itself: printed so, for the
+    label would be read over the long axis of a text that reads as a 1-D vector (B 1ₘ)."""
+    B, c = sg.matrix("B", n, m), sg.matrix("c", n, 1)
+    col = sg.mean(B, axis=1, keepdims=True)
+    assert sg.latex(sg.softmax(col, axis=1)) == r"\mathbf{1}_{n}"
+    assert sg.latex(sg.logsumexp(c, axis=1)) == "c"
+    for e in (sg.softmax(col, axis=1), sg.logsumexp(col, axis=1),
+              sg.logsumexp(sg.logsumexp(col.T, axis=0, keepdims=True).T, axis=0),
+              sg.softmax(sg.softmax(col, axis=1), axis=1) * c):
+        faithful(e)
 
 
 @ci_examples(40)

@@ -145,9 +145,10 @@ class Builder(Products, Postfix):
                         LatexSyntaxError, "the left side of '=' must be a name (f = ...) or a "
                         r"derivative (\frac{\partial L}{\partial b} = ...)", first.lhs.pos)
         expr = self.expression(first.ast)
+        row = self._row
         if label is not None:
             expr = api.name(label, expr)
-        return Result(expr, label, wrt, self.d)
+        return Result(expr, label, wrt, self.d, row=row)
 
     def result_first(self, main: list[Statement]) -> tuple[Statement, list[Statement]]:
         """The result and the definitions in the order they can be built. The result is the
@@ -180,7 +181,9 @@ class Builder(Products, Postfix):
     def expression(self, ast: A) -> Node:
         try:
             v = self.value(ast)
-            return self.materialize(v)
+            out = self.materialize(v)
+            self._row = v.row and out.ndim == 1
+            return out
         except _Unknown:
             self.collect_unknown(ast)
             names = sorted(self.unknown, key=self.unknown.get)
@@ -200,6 +203,7 @@ class Builder(Products, Postfix):
             raise type(exc)(caret_message(str(exc), self.text, self._last_pos)) from None
 
     _last_pos = 0
+    _row = False  # the last expression built is a 1-D vector written as a row
 
     # ---- declarations and names -----------------------------------------------------------
     def plain_name(self, ast: A | None) -> str | None:
@@ -353,7 +357,7 @@ class Builder(Products, Postfix):
         c = core.const_value(node)
         if self.foldable(c):
             return V(core.number(-c), a.pos)
-        return V(api.neg(node), a.pos)
+        return V(api.neg(node), a.pos, row=v.row and node.ndim == 1)
 
     def v_had(self, a: A) -> V:
         first, rest = a.kids
@@ -541,7 +545,18 @@ class Builder(Products, Postfix):
         if fname == "softmax" and sub is None and x.ndim == 2:
             self.warn(r"\operatorname{softmax} of a matrix without _{\mathrm{row}} or "
                       r"_{\mathrm{col}}: taken over all entries", a.pos)
-        out = fn(x, sub)
-        if out.op.name != "softmax" and x.ndim == 2 and out.shape == (x.shape[1],):
-            return V(out, a.pos, flex=True)  # a reduction of each column: row or column
+        try:
+            out = fn(x, sub)
+        except ShapeError:
+            if x.ndim != 2 or 1 not in x.shape or x.shape[0] == x.shape[1]:
+                raise
+            # a column (or a row) where the function needs a 1-D vector is that vector:
+            # diag(c) of a declared n×1 c is diag of its entries, as the printer writes it
+            x = api.reshape(x, (x.shape[0] * x.shape[1],))
+            out = fn(x, sub)
+        if out.op.name != "softmax" and x.ndim == 2 and out.ndim == 1 \
+                and axis_from_sub(sub, fname) == 0:
+            # a reduction of each column: row or column (by its axis: a square X's
+            # logsumexp_{row} has the same shape, and it is a column)
+            return V(out, a.pos, flex=True)
         return V(out, a.pos)

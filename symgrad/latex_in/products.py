@@ -115,7 +115,10 @@ class Products:
             L = self.resolve_left(L, R, pos)
         if R.pending:
             R = self.resolve_right(L, R, pos)
-        if L.flex and not L.row and R.node.ndim > 0:
+        if L.flex and not L.row and R.node.ndim > 0 and not (
+                R.row or (R.node.ndim == 2 and R.node.shape[0] == 1)):
+            # a row times R, as the column it is would not multiply R (before a row it is
+            # the column of an outer product: logsumexp_col(B) yᵀ)
             L = V(api.reshape(L.node, (1, L.node.shape[0])), L.pos)
         if R.flex and not R.row and L.node.ndim > 0 and (
                 (L.node.ndim == 2 and L.node.shape[1] == 1) or (L.node.ndim == 1 and not L.row)):
