@@ -64,7 +64,8 @@ def conform(expr: Node, shape) -> Node:
         and len(expr.args) == 1
     if elementwise or op.name == "neg":
         return Node(op, (conform(expr.args[0], shape),), expr.params)
-    if op.name in ("add", "sub", "mul", "div", "pow") and any(a.ndim == 0 for a in expr.args):
+    if op.name in ("add", "sub", "mul", "div", "pow") and any(a.ndim == 0 for a in expr.args) \
+            and any(a.ndim for a in expr.args):
         args = tuple(a if a.ndim == 0 else conform(a, shape) for a in expr.args)
         return Node(op, args, expr.params)
     return api.reshape(expr, shape)
@@ -369,8 +370,10 @@ class Builder(Products, Postfix):
                 acc = self.elementwise(api.mul, acc, b, op.start_pos)
             elif op.type == "OTIMES":
                 x, y = self.materialize(acc), self.materialize(b)
-                if {x.ndim, y.ndim} == {1, 2}:  # beside a matrix, a vector is its column
-                    x, y = (api.reshape(z, (z.shape[0], 1)) if z.ndim == 1 else z for z in (x, y))
+                if {x.ndim, y.ndim} == {1, 2}:  # beside a matrix, a vector is its column,
+                    # or the row it is written as (yᵀ Bᵀ)
+                    x, y = (api.reshape(z, (1, z.shape[0]) if v.row else (z.shape[0], 1))
+                            if z.ndim == 1 else z for z, v in ((x, acc), (y, b)))
                 # a scalar is a 1×1 block: its Kronecker product scales
                 acc = V(api.mul(x, y) if 0 in (x.ndim, y.ndim) else api.kron(x, y),
                         op.start_pos)
@@ -428,11 +431,16 @@ class Builder(Products, Postfix):
 
     @staticmethod
     def unify_columns(x: Node, y: Node) -> tuple[Node, Node]:
-        """(n,) next to (n, 1): both are the column; NumPy would make an (n, n) matrix."""
-        if x.ndim == 1 and y.ndim == 2 and y.shape == (x.shape[0], 1) and x.shape[0] != 1:
-            return api.reshape(x, y.shape), y
-        if y.ndim == 1 and x.ndim == 2 and x.shape == (y.shape[0], 1) and y.shape[0] != 1:
-            return x, api.reshape(y, x.shape)
+        """(n,) next to (n, 1): both are the column; NumPy would make an (n, n) matrix. Next to
+        a 1×1 (a number on paper) a 1-D vector is the column too, not NumPy's (1, n) row."""
+        def column(v: Node, other: Node) -> bool:
+            return v.ndim == 1 and v.shape[0] != 1 and other.ndim == 2 and \
+                other.shape in ((v.shape[0], 1), (1, 1))
+
+        if column(x, y):
+            return api.reshape(x, (x.shape[0], 1)), y
+        if column(y, x):
+            return x, api.reshape(y, (y.shape[0], 1))
         return x, y
 
     def sized_like(self, p: V, other: Node, pos: int) -> Node:
@@ -548,11 +556,15 @@ class Builder(Products, Postfix):
         try:
             out = fn(x, sub)
         except ShapeError:
-            if x.ndim != 2 or 1 not in x.shape or x.shape[0] == x.shape[1]:
+            # On paper a column is a vector: a column (or a row) where the function needs a
+            # 1-D vector is that vector (diag(c) of a declared n×1 c), a 1-D vector where it
+            # needs a matrix is the column (vec(1ₙ)), as the printer writes them.
+            if x.ndim == 1 and x.shape[0] != 1:
+                x = api.reshape(x, (x.shape[0], 1))
+            elif x.ndim == 2 and 1 in x.shape and x.shape[0] != x.shape[1]:
+                x = api.reshape(x, (x.shape[0] * x.shape[1],))
+            else:
                 raise
-            # a column (or a row) where the function needs a 1-D vector is that vector:
-            # diag(c) of a declared n×1 c is diag of its entries, as the printer writes it
-            x = api.reshape(x, (x.shape[0] * x.shape[1],))
             out = fn(x, sub)
         if out.op.name != "softmax" and x.ndim == 2 and out.ndim == 1 \
                 and axis_from_sub(sub, fname) == 0:

@@ -158,7 +158,13 @@ class Products:
             return V(api.mul(api.reshape(a, ()), b), L.pos)
         if b.shape == (1, 1) and a.ndim == 1 and a.shape[0] != 1 and not L.row:  # x s
             return V(api.mul(a, api.reshape(b, ())), L.pos)
-        return self.matmul(a, b, L, R, pos)
+        try:
+            return self.matmul(a, b, L, R, pos)
+        except (ShapeError, AmbiguousInputError):
+            # a (1,) vector is a number on paper: where it cannot multiply, it scales
+            if (1,) not in (a.shape, b.shape):
+                raise
+        return V(api.mul(a, b), L.pos)
 
     def matmul(self, a: Node, b: Node, L: V, R: V, pos: int) -> V:
         if a.ndim == 1:
