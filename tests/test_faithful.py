@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from faithful import HAS_PDFLATEX, compile_errors, reparse_error
 from hypothesis import given
-from strategies import ci_examples, objectives, seeds
+from strategies import M, N, ci_examples, objectives, seeds
 
 import symgrad as sg
 from symgrad.grad import vjp
@@ -162,6 +162,19 @@ def test_random_expressions_and_gradients_print_their_value(ey, seed):
 
 
 # ---- Jacobians and Hessians ------------------------------------------------------------------
+@ci_examples(20)
+@given(objectives(shapes=((), (N,), (M,))), seeds())
+def test_random_jacobians_and_hessians_print_their_value(ey, seed):
+    """Jacobians of random expressions and Hessians of their objectives, where symgrad writes
+    them in matrix notation (at most 2 axes)."""
+    e, y = ey
+    for x in (v for v in variables(y) if v.params[2] == "var"):
+        if e.ndim + x.ndim <= 2 and x in variables(e):
+            faithful(sg.jacobian(e, x), seed, declare=y)
+        if x.ndim <= 1:
+            faithful(sg.hessian(y, x), seed, declare=y)
+
+
 def _jh_examples():
     x, w, b = sg.vector("x", n), sg.vector("w", n), sg.vector("b", m)
     A, W = sg.matrix("A", n, n), sg.matrix("W", m, n)
