@@ -9,8 +9,10 @@ Paper notation has no 1-D/2-D distinction, NumPy does; the conventions chosen he
   c^\\top` broadcasts `c`); transposed before a matrix it is the row `(1, n)`.
 - `x^\\top` of a 1-D `x` is a row: `x^\\top y` is the scalar `x @ y`, `x^\\top A` is `x @ A`,
   `x y^\\top` the outer product; alone it is the `(1, n)` matrix.
-- In `+ - \\odot \\oslash`, a 1-D operand next to an `(n, 1)` column is that column (NumPy
-  would broadcast the two to `(n, n)`, which no paper means).
+- In `+ - \\odot \\oslash` and `^{\\circ p}`, a 1-D operand next to an `(n, 1)` column or a
+  1×1 is a column (NumPy would broadcast them to `(n, n)` or `(1, n)`, which no paper means).
+- A `(1,)` or 1×1 factor is a number: where it cannot multiply, it scales. A column where a
+  function needs a vector is that vector; a vector where it needs a matrix is its column.
 """
 
 from __future__ import annotations
