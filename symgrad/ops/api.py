@@ -18,10 +18,12 @@ from .core import (  # noqa: F401
     number,
     ones,
     scalar,
+    tensor,
     variable,
     vector,
     zeros,
 )
+from .einsum import einsum  # noqa: F401
 from .elementwise import (  # noqa: F401
     abs_,
     cos,
@@ -40,7 +42,14 @@ from .elementwise import (  # noqa: F401
 from .kron import commutation, kron, unvec, vec  # noqa: F401
 from .linalg import det, diag, inv, logdet, matmul, norm, outer, trace  # noqa: F401
 from .reduce import cumsum, logsumexp, mean, softmax, sum_  # noqa: F401
-from .shape import broadcast_to, reshape, sum_to, transpose  # noqa: F401
+from .shape import (  # noqa: F401
+    broadcast_to,
+    expand_dims,
+    reshape,
+    sum_to,
+    swapaxes,
+    transpose,
+)
 
 
 def dims(names: str) -> sympy.Symbol | tuple[sympy.Symbol, ...]:

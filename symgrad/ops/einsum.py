@@ -1,0 +1,170 @@
+"""einsum: the general contraction of arrays of any order (NumPy's explicit `->` form).
+
+matmul with batch axes is one of its special cases (symgrad.ops.linalg lowers batched `@` to
+it); its VJP is again an einsum, the cotangent contracted with the other operands, so second
+derivatives come free. Letters that the cotangent lacks come from a ones vector (the adjoint of
+a sum), repeated letters of one operand from an identity (the adjoint of taking a diagonal).
+"""
+
+from __future__ import annotations
+
+import string
+
+import opt_einsum
+
+from ..errors import ShapeError, UnsupportedError
+from ..node import Node, describe
+from ..op import Op, provide, register
+from . import core
+from .shape import index_notation_only
+
+LETTERS = string.ascii_lowercase + string.ascii_uppercase
+
+
+def _parse(spec: str, operands: tuple[Node, ...]) -> tuple[tuple[str, ...], str]:
+    """The input terms and the output term of `spec`, checked against the operands."""
+    if not isinstance(spec, str):
+        raise ShapeError(f"an einsum spec is a string such as 'ij,jk->ik', got {spec!r}")
+    text = spec.replace(" ", "")
+    if "." in text:
+        raise UnsupportedError(f"einsum {spec!r}: '...' is not supported; name every axis")
+    lhs, arrow, out = text.partition("->")
+    terms = tuple(lhs.split(","))
+    if not all(c in LETTERS for c in "".join(terms) + out):
+        raise ShapeError(f"einsum {spec!r}: axes are named by letters a-z, A-Z")
+    if not arrow:  # implicit form: the letters seen once, in alphabetical order (NumPy)
+        flat = "".join(terms)
+        out = "".join(sorted(c for c in set(flat) if flat.count(c) == 1))
+    if len(terms) != len(operands):
+        raise ShapeError(f"einsum {spec!r} names {len(terms)} operands, got {len(operands)}")
+    sizes: dict[str, object] = {}
+    for t, x in zip(terms, operands):
+        if len(t) != x.ndim:
+            raise ShapeError(f"einsum {spec!r}: term {t!r} names {len(t)} axes but "
+                             f"{describe(x)} has {x.ndim}")
+        for c, s in zip(t, x.shape):
+            if sizes.setdefault(c, s) != s:
+                raise ShapeError(f"einsum {spec!r}: axis {c!r} has sizes {sizes[c]} and {s} "
+                                 f"(at {describe(x)})")
+    if len(set(out)) != len(out) or not set(out) <= set(sizes):
+        raise ShapeError(f"einsum {spec!r}: the output {out!r} must name distinct axes of the "
+                         f"operands")
+    return _canonical(terms, out)
+
+
+def _canonical(terms: tuple[str, ...], out: str) -> tuple[tuple[str, ...], str]:
+    """Letters renamed a, b, c, ... in order of first appearance: one node per contraction."""
+    ren: dict[str, str] = {}
+    for c in "".join(terms) + out:
+        ren.setdefault(c, LETTERS[len(ren)])
+    return tuple("".join(ren[c] for c in t) for t in terms), "".join(ren[c] for c in out)
+
+
+def spec_text(params) -> str:
+    terms, out = params
+    return ",".join(terms) + "->" + out
+
+
+def letter_sizes(n: Node) -> dict[str, object]:
+    terms, _ = n.params
+    return {c: s for t, x in zip(terms, n.args) for c, s in zip(t, x.shape)}
+
+
+def _shape(args, params):
+    terms, out = params
+    sizes = {c: s for t, x in zip(terms, args) for c, s in zip(t, x.shape)}
+    return tuple(sizes[c] for c in out)
+
+
+def _vjp(n: Node, g: Node, needs) -> tuple:
+    terms, out = n.params
+    sizes = letter_sizes(n)
+    cts = []
+    for k, need in enumerate(needs):
+        if not need:
+            cts.append(None)
+            continue
+        ins, ops = [out], [g]
+        for j, (t, x) in enumerate(zip(terms, n.args)):
+            if j != k:
+                ins.append(t)
+                ops.append(x)
+        seen, target = set("".join(ins)), []
+        fresh = iter(c for c in LETTERS if c not in set("".join(terms) + out))
+        for c in terms[k]:
+            if c in target:  # a repeated letter (a diagonal): its adjoint puts g back on it
+                d = next(fresh)
+                ins.append(c + d)
+                ops.append(core.eye(sizes[c]))
+                target.append(d)
+                continue
+            if c not in seen:  # summed over in this operand only: its adjoint spreads g
+                ins.append(c)
+                ops.append(core.ones(sizes[c]))
+                seen.add(c)
+            target.append(c)
+        cts.append(einsum(",".join(ins) + "->" + "".join(target), *ops))
+    return tuple(cts)
+
+
+def _np_einsum(n: Node, vals, sizes):
+    return opt_einsum.contract(spec_text(n.params), *vals)
+
+
+def _code(n: Node, a, B):
+    spec = repr(spec_text(n.params))
+    ops = ", ".join(str(x) for x in a)
+    if B.name == "numpy" and len(a) > 2:  # opt_einsum orders 3+ operands for least cost
+        return B.code(f"oe.contract({spec}, {ops})", hint="einsum")
+    extra = ", optimize=True" if B.name == "numpy" else ""  # BLAS, not a Python loop
+    return B.code(f"{B.fn('einsum')}({spec}, {ops}{extra})", hint="einsum")
+
+
+def _entry(n: Node, E, idx):
+    """sum over the contracted letters of the product of the operands' entries."""
+    terms, out = n.params
+    sizes = letter_sizes(n)
+    letter = dict(zip(out, idx))
+    bound = []
+    for c in dict.fromkeys("".join(terms)):
+        if c not in letter:
+            letter[c] = "1" if sizes[c] == 1 else E.fresh()
+            if sizes[c] != 1:
+                bound.append(letter[c])
+    factors = [E.entry(x, [letter[c] for c in t]) for t, x in zip(terms, n.args)]
+    return E.summed(bound, E.product(factors))
+
+
+def _cases():
+    return [(lambda *xs, s=spec: einsum(s, *xs), [(sh, "any") for sh in shapes])
+            for spec, shapes in [
+                ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+                ("btd,dh->bth", [(2, 3, 4), (4, 5)]),
+                ("ijk->k", [(2, 3, 4)]),
+                ("ijk,k->ij", [(2, 3, 4), (4,)]),
+                ("ii->i", [(3, 3)]),
+                ("iij->j", [(3, 3, 4)]),
+                ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
+                ("bhtd,bhsd->bhts", [(2, 3, 4, 5), (2, 3, 2, 5)]),
+                ("i,j,k->ijk", [(2,), (3,), (4,)]),
+                ("bi,ij,bj->b", [(2, 3), (3, 3), (2, 3)]),
+            ]]
+
+
+EINSUM = register(Op(
+    "einsum", shape=_shape, vjp=_vjp, print=index_notation_only, numpy=_np_einsum,
+    tensor_cases=_cases, code=_code, entry=_entry,
+))
+
+
+def einsum(spec: str, *operands) -> Node:
+    """The contraction `spec` of the operands, as numpy.einsum: einsum("bij,bjk->bik", A, B)
+    is the batched product. Explicit ('ij,jk->ik') and implicit ('ij,jk') forms; no '...'."""
+    xs = tuple(core.as_node(x) for x in operands)
+    terms, out = _parse(spec, xs)
+    if len(xs) == 1 and terms[0] == out:
+        return xs[0]
+    return Node(EINSUM, xs, (terms, out))
+
+
+provide(einsum=einsum)
