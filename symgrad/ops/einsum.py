@@ -14,9 +14,9 @@ import opt_einsum
 
 from ..errors import ShapeError, UnsupportedError
 from ..node import Node, describe
-from ..op import Op, provide, register
+from ..op import Op, later, provide, register
 from . import core
-from .shape import index_notation_only
+from .shape import broadcast_to, index_notation_only, reshape, transpose
 
 LETTERS = string.ascii_lowercase + string.ascii_uppercase
 
@@ -111,7 +111,29 @@ def _np_einsum(n: Node, vals, sizes):
     return opt_einsum.contract(spec_text(n.params), *vals)
 
 
+def _spread_ones(n: Node) -> Node | None:
+    """An einsum with ones-vector operands (the adjoint of a sum) as the einsum of the others,
+    broadcast along those letters: a view, not a product with ones."""
+    terms, out = n.params
+    ones = [k for k, x in enumerate(n.args) if x.op is core.ONES and x.ndim == 1]
+    if not ones or len(ones) == len(n.args):
+        return None
+    keep = [k for k in range(len(n.args)) if k not in ones]
+    have = set("".join(terms[k] for k in keep))
+    if any(c not in have and c not in out for k in ones for c in terms[k]):
+        return None  # a ones vector summed over: a count, not a broadcast
+    inner_out = "".join(c for c in out if c in have)
+    inner = einsum(",".join(terms[k] for k in keep) + "->" + inner_out,
+                   *(n.args[k] for k in keep))
+    sizes = letter_sizes(n)
+    unit = tuple(sizes[c] if c in have else 1 for c in out)
+    return broadcast_to(reshape(inner, unit), n.shape)
+
+
 def _code(n: Node, a, B):
+    spread = _spread_ones(n)
+    if spread is not None:
+        return spread
     spec = repr(spec_text(n.params))
     ops = ", ".join(str(x) for x in a)
     if B.name == "numpy" and len(a) > 2:  # opt_einsum orders 3+ operands for least cost
@@ -136,7 +158,10 @@ def _entry(n: Node, E, idx):
 
 
 def _cases():
-    return [(lambda *xs, s=spec: einsum(s, *xs), [(sh, "any") for sh in shapes])
+    matmuls = [(lambda a, b: later.matmul(a, b), [(sa, "any"), (sb, "any")]) for sa, sb in [
+        ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((1, 3, 4), (2, 4, 5)), ((2, 3, 4), (4,)),
+        ((4,), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 2))]]
+    return matmuls + [(lambda *xs, s=spec: einsum(s, *xs), [(sh, "any") for sh in shapes])
             for spec, shapes in [
                 ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
                 ("btd,dh->bth", [(2, 3, 4), (4, 5)]),
@@ -164,6 +189,8 @@ def einsum(spec: str, *operands) -> Node:
     terms, out = _parse(spec, xs)
     if len(xs) == 1 and terms[0] == out:
         return xs[0]
+    if len(xs) == 1 and sorted(terms[0]) == sorted(out):  # a permutation of the axes
+        return transpose(xs[0], tuple(terms[0].index(c) for c in out))
     return Node(EINSUM, xs, (terms, out))
 
 

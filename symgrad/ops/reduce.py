@@ -13,6 +13,9 @@ from . import core
 from .arith import add, mul, sub
 from .shape import BROADCAST, T, broadcast_to, reshape, transpose
 
+# Beyond matrices: any axis or tuple of axes, negative ones too.
+TENSOR_AXIS_CASES = [((2, 3, 4), None), ((2, 3, 4), 0), ((2, 3, 4), -1), ((2, 3, 4), (0, 2)),
+                     ((2, 1, 4), 1), ((2, 3, 4, 5), (1, -1)), ((2, 3, 4, 5), (0, 1, 2))]
 AXIS_CASES = [((4,), None), ((3, 4), None), ((3, 4), 0), ((3, 4), 1), ((1, 4), 0), ((3, 1), 1)]
 
 
@@ -140,6 +143,8 @@ SUM = register(Op(
     explicit=_sum_explicit, linear=True,
     cases=lambda: [(lambda a, ax=ax, kd=kd: sum_(a, ax, kd), [(s, "any")])
                    for s, ax in AXIS_CASES for kd in (False, True)],
+    tensor_cases=lambda: [(lambda a, ax=ax, kd=kd: sum_(a, ax, kd), [(s, "any")])
+                          for s, ax in TENSOR_AXIS_CASES for kd in (False, True)],
     code=_code_sum,
 ))
 
@@ -266,6 +271,8 @@ LSE = register(Op(
                       subscript="axis", build=lambda x, axis: logsumexp(x, axis)),
     numpy=lambda n, vals, sizes: _np_lse(vals[0], n.params[0], n.params[1]),
     cases=lambda: [(lambda a, ax=ax: logsumexp(a, ax), [(s, "any")]) for s, ax in AXIS_CASES],
+    tensor_cases=lambda: [(lambda a, ax=ax, kd=kd: logsumexp(a, ax, kd), [(s, "any")])
+                          for s, ax in TENSOR_AXIS_CASES for kd in (False, True)],
     code=_code_lse,
 ))
 
@@ -307,6 +314,8 @@ SOFTMAX = register(Op(
     numpy=lambda n, vals, sizes: _np_softmax(vals[0], n.params[0]),
     cases=lambda: [(lambda a, ax=ax: softmax(a, ax), [(s, "any")])
                    for s, ax in AXIS_CASES if ax is not None or len(s) == 1],
+    tensor_cases=lambda: [(lambda a, ax=ax: softmax(a, ax), [(s, "any")])
+                          for s, ax in TENSOR_AXIS_CASES],
     code=_code_softmax,
 ))
 

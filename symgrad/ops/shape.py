@@ -267,6 +267,8 @@ RESHAPE = register(
             (lambda a: reshape(a, ()), [((1, 1), "any")]),
             (lambda a: reshape(a, (3, 1)), [((3,), "any")]),
         ],
+        tensor_cases=lambda: [(lambda a, s=dst: reshape(a, s), [(src, "any")]) for src, dst in [
+            ((2, 3, 4), (2, 1, 3, 4)), ((2, 1, 3, 4), (2, 3, 4)), ((3, 4), (1, 3, 1, 4))]],
         code=_code_reshape,
     )
 )
@@ -318,9 +320,10 @@ def _entry_regroup(n: Node, E, idx):
                 b, j = b * dst[j], j + 1
             else:
                 break
-        if sympy.expand(a - b) != 0 or (i - i0 > 1 and j - j0 > 1):
-            raise UnsupportedError(f"symgrad writes {describe(n)} in index notation only when "
-                                   f"it merges or splits neighbouring axes")
+        if sympy.expand(a - b) != 0 or (i - i0 > 1 and j - j0 > 1):  # no neighbouring blocks:
+            # the source's indices from the flat (row-major) position of the entry
+            flat = _merge_index(E, [i for i in idx], dst)
+            return E.entry(n.args[0], _split_index(E, f"({flat})", src))
         groups.append((src[i0:i], list(idx[j0:j]), dst[j0:j]))
     out: list[str] = []
     for s_sizes, d_idx, d_sizes in groups:
@@ -422,6 +425,11 @@ def _sum_cases():
     return [(lambda a, s=dst: sum_to(a, s), [(src, "any")]) for src, dst in pairs]
 
 
+_TENSOR_BCAST = [((), (2, 3, 4)), ((3, 4), (2, 3, 4)), ((1, 3, 1), (2, 3, 4)),
+                 ((2, 1, 4), (2, 3, 4)), ((4,), (2, 3, 4)), ((3, 1, 5), (2, 3, 4, 5)),
+                 ((2, 1, 1, 5), (2, 3, 4, 5))]
+
+
 def _mf_broadcast(R, n: Node) -> Node:
     return R.apply(R.bcast_map(n.args[0].shape, n.shape), R.of(n.args[0]))
 
@@ -441,6 +449,8 @@ BROADCAST = register(
         explicit=lambda n: explicit_broadcast(n.args[0], n.shape),
         linear=True,
         cases=_bcast_cases,
+        tensor_cases=lambda: [(lambda a, s=dst: broadcast_to(a, s), [(src, "any")])
+                              for src, dst in _TENSOR_BCAST],
         # A view; operands of elementwise ops skip it (implicit_operands).
         code=lambda n, a, B: B.code(f"{B.fn('broadcast_to')}({a[0]}, {B.shape(n.shape)})",
                                     hint="{0}", view=True),
@@ -458,6 +468,8 @@ SUM_TO = register(
         explicit=lambda n: _sum_to_as_sum(n),
         linear=True,
         cases=_sum_cases,
+        tensor_cases=lambda: [(lambda a, s=src: sum_to(a, s), [(dst, "any")])
+                              for src, dst in _TENSOR_BCAST],
         code=lambda n, a, B: _sum_to_as_sum(n),  # G.sum(axis=0): the sum it is
     )
 )
