@@ -241,6 +241,9 @@ def hessian(L: Node | float, x: Node, simplify: bool = True) -> Node:
         raise ShapeError(f"a Hessian needs a scalar function; {describe(L)} is not one "
                          "(take the Jacobian of its gradient, or sum it)")
     var, is_vec = _wrt(x)
+    if var.ndim > 2:
+        raise UnsupportedError(f"the Hessian w.r.t. {describe(var)} has {2 * var.ndim} axes; "
+                               f"symgrad writes Hessians w.r.t. vectors (reshape to one)")
     if var.ndim == 2 and not is_vec:
         raise UnsupportedError(
             f"the Hessian w.r.t. the matrix {describe(var)} has 4 axes and symgrad writes at "

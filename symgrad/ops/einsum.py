@@ -182,6 +182,24 @@ EINSUM = register(Op(
 ))
 
 
+def _as_matmul(terms, out, xs) -> Node | None:
+    """A product of two matrices written as an einsum ('ij,kj->ik' is A Bᵀ) is that product."""
+    if len(xs) != 2 or any(x.ndim != 2 for x in xs) or len(out) != 2:
+        return None
+    (a, b), (x, y) = terms, xs
+    shared = set(a) & set(b)
+    if len(shared) != 1 or len(set(a)) != 2 or len(set(b)) != 2:
+        return None
+    (c,) = shared
+    fa, fb = a.replace(c, ""), b.replace(c, "")
+    if set(out) != {fa, fb} or fa == fb:
+        return None
+    left = x if a[1] == c else transpose(x)
+    right = y if b[0] == c else transpose(y)
+    p = later.matmul(left, right)
+    return p if out == fa + fb else transpose(p)
+
+
 def einsum(spec: str, *operands) -> Node:
     """The contraction `spec` of the operands, as numpy.einsum: einsum("bij,bjk->bik", A, B)
     is the batched product. Explicit ('ij,jk->ik') and implicit ('ij,jk') forms; no '...'."""
@@ -189,6 +207,9 @@ def einsum(spec: str, *operands) -> Node:
     terms, out = _parse(spec, xs)
     if len(xs) == 1 and terms[0] == out:
         return xs[0]
+    mm = _as_matmul(terms, out, xs)
+    if mm is not None:
+        return mm
     if len(xs) == 1 and sorted(terms[0]) == sorted(out):  # a permutation of the axes
         return transpose(xs[0], tuple(terms[0].index(c) for c in out))
     return Node(EINSUM, xs, (terms, out))
