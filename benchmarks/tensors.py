@@ -25,13 +25,10 @@ def mlp(layers: int = 3):
 def attention():
     T, d, H, e = sg.dims("T d H e")
     X = sg.matrix("X", T, d)
-    Wq, Wk, Wv = (sg.matrix(w, d, H * e) for w in ("W_q", "W_k", "W_v"))
-
-    def heads(M):
-        return sg.transpose(sg.reshape(X @ M, (T, H, e)), (1, 0, 2))
-
-    Q, K, V = heads(Wq), heads(Wk), heads(Wv)
-    S = sg.softmax(Q @ sg.swapaxes(K, -1, -2) / sg.sqrt(e), axis=-1)
+    Wq, Wk, Wv = (sg.tensor(w, d, H, e) for w in ("W_q", "W_k", "W_v"))
+    Q, K, V = (sg.name(c, sg.einsum("td,dhe->hte", X, M)) for c, M in
+               zip("QKV", (Wq, Wk, Wv)))
+    S = sg.name("S", sg.softmax(Q @ sg.swapaxes(K, -1, -2) / sg.sqrt(e), axis=-1))
     out = sg.reshape(sg.transpose(S @ V, (1, 0, 2)), (T, H * e))
     return sg.sum(out ** 2), [Wq, Wk, Wv]
 

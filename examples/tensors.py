@@ -29,24 +29,18 @@ print(r"\frac{\partial L}{\partial b} =", sg.latex(grad_b))
 assert grad_W.shape == (d, h) and grad_b.shape == (h,)
 assert sg.gradcheck(L, [W, b, X]).ok
 
-# ---- multi-head attention, heads as an axis: (T, d) -> (H, T, e) ----------------------------
+# ---- multi-head attention, heads as an axis: W_q (d, H, e) maps X (T, d) to Q (H, T, e) ------
 H, e = sg.dims("H e")
 Xs = sg.matrix("X_s", T, d)
-Wq, Wk, Wv = (sg.matrix(w, d, H * e) for w in ("W_q", "W_k", "W_v"))
-
-
-def heads(M):  # (T, H e) -> (T, H, e) -> (H, T, e)
-    return sg.transpose(sg.reshape(Xs @ M, (T, H, e)), (1, 0, 2))
-
-
-Q, K, V = heads(Wq), heads(Wk), heads(Wv)
-S = sg.softmax(Q @ sg.swapaxes(K, -1, -2) / sg.sqrt(e), axis=-1)
-attn = sg.reshape(sg.transpose(S @ V, (1, 0, 2)), (T, H * e))
+Wq, Wk, Wv = (sg.tensor(w, d, H, e) for w in ("W_q", "W_k", "W_v"))
+Q, K, V = (sg.name(c, sg.einsum("td,dhe->hte", Xs, M)) for c, M in zip("QKV", (Wq, Wk, Wv)))
+S = sg.name("S", sg.softmax(Q @ sg.swapaxes(K, -1, -2) / sg.sqrt(e), axis=-1))  # (H, T, T)
+attn = sg.reshape(sg.transpose(S @ V, (1, 0, 2)), (T, H * e))  # heads merged: (T, H e)
 loss = sg.sum(attn ** 2)
 grad_Wq = sg.grad(loss, Wq)
-assert grad_Wq.shape == (d, H * e)
-assert sg.gradcheck(loss, [Wq, Wk, Wv]).ok
-print("attention: d loss / d W_q of shape", grad_Wq.shape, "checked against finite differences")
+assert grad_Wq.shape == (d, H, e)
+assert sg.gradcheck(loss, [Wq, Wk, Wv, Xs]).ok
+print(r"\frac{\partial L}{\partial W_q} =", sg.latex(grad_Wq))
 
 # ---- a batched quadratic form x_i^T A x_i -------------------------------------------------
 xs, M = sg.matrix("x", B, n), sg.matrix("M", n, n)

@@ -348,7 +348,7 @@ def _split_index(E, m: str, sizes) -> list[str]:
     out = []
     for k in range(len(sizes)):
         stride = numel(sizes[k + 1:])
-        q = f"{m} - 1" if stride == 1 else (
+        q = (f"({m} - 1)" if k else f"{m} - 1") if stride == 1 else (
             rf"\lfloor ({m} - 1) / {E.P.size(stride)} \rfloor" if E.P.is_latex
             else f"⌊({m} - 1)/{E.P.size(stride)}⌋")
         mod = rf" \bmod {E.P.size(sizes[k])}" if k and E.P.is_latex else (
@@ -382,6 +382,12 @@ REGROUP = register(Op(
 ))
 
 
+@rule(REGROUP, "reshape-compose")
+def _regroup_compose(n):  # merged then split again (heads): one reshape, or none
+    a = n.args[0]
+    return reshape(a.args[0], n.shape) if a.op in (RESHAPE, REGROUP) else None
+
+
 @rule(RESHAPE, "reshape-compose")
 def _rr(n):
     a = n.args[0]
@@ -389,7 +395,7 @@ def _rr(n):
         flat = later.sum(a.args[0], a.params[0], keepdims=False)
         if flat.shape == n.shape:
             return flat
-    if a.op is RESHAPE or (a.op is T and 1 in a.shape):  # a vector's transpose is a reshape
+    if a.op in (RESHAPE, REGROUP) or (a.op is T and 1 in a.shape):  # (vᵀ is a reshape)
         return reshape(a.args[0], n.shape)
     if core.is_one(a):  # ones, or the number 1 as a 1×1 block
         return core.ones(*n.shape)
