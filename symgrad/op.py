@@ -102,6 +102,10 @@ class Op:
     # (node, index writer, indices) -> (text, precedence) of the node's entry at the indices,
     # for index notation (symgrad.tensor_print); entrywise ops need none.
     entry: Callable[[Node, Any, tuple], tuple[str, int]] | None = None
+    # (node, new args, which args are batched, lead) -> the node over args batched along the
+    # new leading axes `lead` (symgrad.batching, Jacobians beyond matrices); entrywise ops need
+    # none.
+    batch: Callable[[Node, tuple, tuple, tuple], Node] | None = None
     # () -> test cases as `cases`, over arrays of three and more axes (tests/test_tensor_vjp.py):
     # printed in index notation, which the LaTeX parser does not read yet.
     tensor_cases: Callable[[], list] | None = None

@@ -86,8 +86,8 @@ class IndexWriter:
             return rf"\sum_{{{' '.join(letters)}}} {text}", ADD
         return f"Σ_{''.join(letters)} {text}", ADD
 
-    def factor(self, e: tuple[str, int]) -> str:
-        return e[0] if e[1] > PROD else self.P.paren(e[0])
+    def factor(self, e: tuple[str, int]) -> str:  # entries are scalars: a b c needs no parens
+        return e[0] if e[1] >= PROD else self.P.paren(e[0])
 
     def product(self, factors: list[tuple[str, int]]) -> tuple[str, int]:
         factors = [f for f in factors if f[0] != "1"]  # entries of ones vectors

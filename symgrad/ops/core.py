@@ -325,6 +325,8 @@ NAME = register(
     Op(
         "name",
         shape=_name_shape, matrix_form=_mf_name,
+        # A batched value is another value: it keeps no name (the name means the unbatched).
+        batch=lambda n, args, deps, lead: args[0],
         vjp=lambda n, g, needs: (g,),
         print=_print_name,
         numpy=lambda n, vals, sizes: vals[0],

@@ -14,7 +14,7 @@ import opt_einsum
 
 from ..errors import ShapeError, UnsupportedError
 from ..node import Node, describe
-from ..op import Op, later, provide, register
+from ..op import Op, later, provide, register, rule
 from . import core
 from .shape import broadcast_to, index_notation_only, reshape, transpose
 
@@ -157,6 +157,14 @@ def _entry(n: Node, E, idx):
     return E.summed(bound, E.product(factors))
 
 
+def batched(terms, out, args, deps, lead) -> Node:
+    """The contraction with the batched operands (deps) carrying the leading axes `lead`."""
+    free = iter(c for c in LETTERS if c not in set("".join(terms) + out))
+    bl = "".join(next(free) for _ in lead)
+    ins = [bl + t if d else t for t, d in zip(terms, deps)]
+    return einsum(",".join(ins) + "->" + bl + out, *args)
+
+
 def _cases():
     matmuls = [(lambda a, b: later.matmul(a, b), [(sa, "any"), (sb, "any")]) for sa, sb in [
         ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((1, 3, 4), (2, 4, 5)), ((2, 3, 4), (4,)),
@@ -179,6 +187,7 @@ def _cases():
 EINSUM = register(Op(
     "einsum", shape=_shape, vjp=_vjp, print=index_notation_only, numpy=_np_einsum,
     tensor_cases=_cases, code=_code, entry=_entry,
+    batch=lambda n, args, deps, lead: batched(*n.params, args, deps, lead),
 ))
 
 
@@ -200,6 +209,45 @@ def _as_matmul(terms, out, xs) -> Node | None:
     return p if out == fa + fb else transpose(p)
 
 
+@rule(EINSUM, "einsum-of-einsum")
+def _flatten(n: Node) -> Node | None:
+    """A contraction of contractions is one contraction (so deltas meet what they index)."""
+    terms, out = n.params
+    k = next((k for k, x in enumerate(n.args) if x.op is EINSUM), None)
+    if k is None:
+        return None
+    inner = n.args[k]
+    iterms, iout = inner.params
+    used = set("".join(terms) + out)
+    fresh = iter(c for c in LETTERS if c not in used)
+    ren = dict(zip(iout, terms[k]))
+    for c in dict.fromkeys("".join(iterms)):
+        if c not in ren:
+            ren[c] = next(fresh, None)
+    if None in ren.values():
+        return None  # out of letters: leave it nested
+    ins = list(terms[:k]) + ["".join(ren[c] for c in t) for t in iterms] + list(terms[k + 1:])
+    ops = n.args[:k] + inner.args + n.args[k + 1:]
+    return einsum(",".join(ins) + "->" + out, *ops)
+
+
+@rule(EINSUM, "einsum-delta")
+def _delta(n: Node) -> Node | None:
+    """sum_l delta_{il} A_{l...} = A_{i...}: an identity contracted with another operand."""
+    terms, out = n.params
+    for k, x in enumerate(n.args):
+        t = terms[k]
+        if x.op is not core.EYE or t[0] == t[1] or len(n.args) < 2:
+            continue
+        others = "".join(terms[:k] + terms[k + 1:])
+        for keep, drop in ((t[0], t[1]), (t[1], t[0])):
+            if drop not in out and drop in others:
+                ins = [u.replace(drop, keep) for j, u in enumerate(terms) if j != k]
+                ops = n.args[:k] + n.args[k + 1:]
+                return einsum(",".join(ins) + "->" + out, *ops)
+    return None
+
+
 def einsum(spec: str, *operands) -> Node:
     """The contraction `spec` of the operands, as numpy.einsum: einsum("bij,bjk->bik", A, B)
     is the batched product. Explicit ('ij,jk->ik') and implicit ('ij,jk') forms; no '...'."""
@@ -215,4 +263,4 @@ def einsum(spec: str, *operands) -> Node:
     return Node(EINSUM, xs, (terms, out))
 
 
-provide(einsum=einsum)
+provide(einsum=einsum, batched_einsum=batched)

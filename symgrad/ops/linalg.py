@@ -134,6 +134,10 @@ def _print_matmul_t(n, P):  # x @ A prints as the column Aᵀ x; its row is xᵀ
 MATMUL = register(Op(
     "matmul", shape=_mm_shape, print_transposed=_print_matmul_t, matrix_form=_mf_matmul,
     entry=_entry_matmul,
+    batch=lambda n, args, deps, lead: later.batched_einsum(
+        ("mk" if n.args[0].ndim == 2 else "k", "kn" if n.args[1].ndim == 2 else "k"),
+        ("m" if n.args[0].ndim == 2 else "") + ("n" if n.args[1].ndim == 2 else ""),
+        args, deps, lead),
     bilinear=True,
     vjp=_vjp_matmul, print=_print_matmul,
     numpy=lambda n, vals, sizes: np.matmul(vals[0], vals[1]),
@@ -262,6 +266,7 @@ def _mf_outer(R, n: Node) -> Node:
 
 OUTER = register(Op(
     "outer", shape=_outer_shape, matrix_form=_mf_outer, bilinear=True,
+    batch=lambda n, args, deps, lead: later.batched_einsum(("i", "j"), "ij", args, deps, lead),
     vjp=lambda n, g, needs: (matmul(g, n.args[1]), matmul(transpose(g), n.args[0])),
     print=_print_outer, numpy=lambda n, vals, sizes: np.outer(vals[0], vals[1]),
     cases=lambda: [(lambda a, b: outer(a, b), [((3,), "any"), ((4,), "any")])],

@@ -58,6 +58,11 @@ def _axes_label(x: Node, axes) -> str | None:
     return "row" if axes == (1,) else "col"
 
 
+def _shifted_axes(n: Node, lead) -> tuple[int, ...]:
+    """A reduction's axes past the new leading batch axes."""
+    return tuple(len(lead) + a for a in n.params[0])
+
+
 def _bound(x: Node, axes, keepdims: bool, E, idx) -> tuple[list[str], list[str]]:
     """(indices of x, letters bound by the sum) for a reduction of x at output indices idx."""
     free = iter(idx)
@@ -137,6 +142,7 @@ def _mf_sum(R, n: Node) -> Node:
 
 SUM = register(Op(
     "sum", shape=_red_shape, matrix_form=_mf_sum, entry=_entry_sum,
+    batch=lambda n, args, deps, lead: sum_(args[0], _shifted_axes(n, lead), n.params[1]),
     vjp=lambda n, g, needs: (_spread(g, n.args[0], n.params[0]),),
     print=lambda n, P: P.fmt(_sum_explicit(n)),
     numpy=lambda n, vals, sizes: np.sum(vals[0], axis=n.params[0], keepdims=n.params[1]),
@@ -264,6 +270,7 @@ def _code_lse(n, a, B):
 
 LSE = register(Op(
     "logsumexp", shape=_red_shape, entry=_entry_lse,
+    batch=lambda n, args, deps, lead: logsumexp(args[0], _shifted_axes(n, lead), n.params[1]),
     vjp=lambda n, g, needs: (mul(_spread(g, n.args[0], n.params[0]),
                                  softmax(n.args[0], n.params[0])),),
     print=_print_reduction, print_transposed=_print_kept_row_t,
@@ -307,6 +314,7 @@ def _code_softmax(n, a, B):
 
 SOFTMAX = register(Op(
     "softmax", shape=lambda args, params: args[0].shape, entry=_entry_softmax,
+    batch=lambda n, args, deps, lead: softmax(args[0], _shifted_axes(n, lead)),
     vjp=_vjp_softmax,
     print=_print_reduction,
     spelling=Spelling(r"\operatorname{softmax}", "softmax", ("softmax",), subscript="axis",
@@ -360,6 +368,7 @@ def _mf_cumsum(R, n: Node) -> Node:  # vec(cumsum(X)) = (I ⊗ L) vec(X), L lowe
 
 CUMSUM = register(Op(
     "cumsum", shape=_cs_shape, vjp=_vjp_cumsum, print=_print_cumsum, linear=True,
+    batch=lambda n, args, deps, lead: cumsum(args[0], len(lead) + n.params[0]),
     spelling=Spelling(r"\operatorname{cumsum}", "cumsum", ("cumsum",), subscript="axis",
                       build=lambda x, axis: cumsum(x, axis)),
     numpy=lambda n, vals, sizes: np.cumsum(vals[0], axis=n.params[0]),

@@ -46,6 +46,8 @@ T = register(
         "transpose",
         shape=_t_shape, matrix_form=_mf_t, involution=True,
         entry=lambda n, E, idx: E.entry(n.args[0], idx[::-1]),
+        batch=lambda n, args, deps, lead: transpose(
+            args[0], tuple(range(len(lead))) + (len(lead) + 1, len(lead))),
         vjp=lambda n, g, needs: (transpose(g),),
         print=_print_t,
         numpy=lambda n, vals, sizes: np.swapaxes(vals[0], -1, -2),
@@ -127,6 +129,8 @@ PERMUTE = register(Op(
     shape=lambda args, params: tuple(args[0].shape[i] for i in params[0]),
     entry=lambda n, E, idx: E.entry(n.args[0], [idx[n.params[0].index(i)]
                                                 for i in range(n.ndim)]),
+    batch=lambda n, args, deps, lead: transpose(
+        args[0], tuple(range(len(lead))) + tuple(len(lead) + p for p in n.params[0])),
     vjp=lambda n, g, needs: (transpose(g, _inverse_perm(n.params[0])),),
     print=index_notation_only,
     numpy=lambda n, vals, sizes: np.transpose(vals[0], n.params[0]),
@@ -257,6 +261,7 @@ RESHAPE = register(
     Op(
         "reshape",
         shape=_rs_shape, matrix_form=_mf_same, entry=lambda n, E, idx: _entry_reshape(n, E, idx),
+        batch=lambda n, args, deps, lead: reshape(args[0], tuple(lead) + n.shape),
         vjp=lambda n, g, needs: (reshape(g, n.args[0].shape),),
         print=_print_rs,
         numpy=lambda n, vals, sizes: np.reshape(vals[0], _ints(n.shape, sizes)),
@@ -370,6 +375,7 @@ def _regroup_shape(args, params):
 REGROUP = register(Op(
     "regroup",
     shape=_regroup_shape, entry=lambda n, E, idx: _entry_regroup(n, E, idx),
+    batch=lambda n, args, deps, lead: reshape(args[0], tuple(lead) + n.shape),
     vjp=lambda n, g, needs: (reshape(g, n.args[0].shape),),
     print=index_notation_only,
     numpy=lambda n, vals, sizes: np.reshape(vals[0], _ints(n.shape, sizes)),
@@ -449,6 +455,8 @@ BROADCAST = register(
         "broadcast_to",
         shape=_bt_shape, matrix_form=_mf_broadcast,
         entry=lambda n, E, idx: E.entry(n.args[0], E.align(n.args[0], n.shape, idx)),
+        batch=lambda n, args, deps, lead: broadcast_to(reshape(args[0], tuple(lead) + (1,) * (
+            n.ndim - n.args[0].ndim) + n.args[0].shape), tuple(lead) + n.shape),
         vjp=lambda n, g, needs: (sum_to(g, n.args[0].shape),),
         print=lambda n, P: P.fmt(explicit_broadcast(n.args[0], n.shape)),
         numpy=lambda n, vals, sizes: np.broadcast_to(vals[0], _ints(n.shape, sizes)),
@@ -468,6 +476,9 @@ SUM_TO = register(
         "sum_to",
         shape=_st_shape, matrix_form=_mf_sum_to,
         entry=lambda n, E, idx: E.entry(_sum_to_as_sum(n), idx),
+        batch=lambda n, args, deps, lead: reshape(later.sum(args[0], tuple(
+            len(lead) + i for i in sum_axes(n.args[0].shape, n.shape)), keepdims=True),
+            tuple(lead) + n.shape),
         vjp=lambda n, g, needs: (broadcast_to(g, n.args[0].shape),),
         print=lambda n, P: P.fmt(_sum_to_as_sum(n)),
         numpy=lambda n, vals, sizes: _np_sum_to(vals[0], n),
