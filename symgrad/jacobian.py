@@ -7,15 +7,16 @@ vec(Eᵀ) = K vec(E)). Then J = Mᵀ (numerator layout, shape y.shape + x.shape,
 and H = the Jacobian of the gradient. Each rule is exact: an op the rules do not know, or a
 VJP that is not linear in u, raises UnsupportedError rather than guessing. vec stacks columns.
 
-Shapes: a Jacobian has y.ndim + x.ndim axes and symgrad has at most two, so matrix-valued
-inputs or outputs are taken in vec form: jacobian(vec(Y), vec(X)), hessian(L, vec(X)).
+Shapes: a Jacobian has y.ndim + x.ndim axes. Up to two, it is read in matrix form as above
+(matrix-valued inputs or outputs in vec form when asked: jacobian(vec(Y), vec(X)),
+hessian(L, vec(X))); beyond two, the VJP is batched over unit upstreams (symgrad.batching).
 """
 
 from __future__ import annotations
 
 import sympy
 
-from . import algebra
+from . import algebra, batching
 from .errors import DifferentiationError, ShapeError, UnsupportedError
 from .grad import backprop, vjp
 from .node import Node, describe, topo
@@ -24,6 +25,7 @@ from .ops import arith, core, linalg, shape
 from .ops import kron as kr
 from .shapes import numel
 from .simplify import simplify as _simplify
+from .tensor_print import needs_index_notation
 
 # ---- small builders ----------------------------------------------------------------------------
 
@@ -214,8 +216,14 @@ def jacobian(y: Node | float, x: Node, simplify: bool = True) -> Node:
     y = core.as_node(y)
     var, is_vec = _wrt(x)
     xs = var.shape if not is_vec else (_n(var.shape),)
-    if y.ndim + len(xs) > 2:
+    if y.ndim + len(xs) > 2 and is_vec:
         raise _too_many_axes(y, var, "Jacobian")
+    if is_vec and _has_tensors(y):
+        raise UnsupportedError(f"the vec form of a Jacobian through arrays of three or more "
+                               f"axes is not supported; take jacobian(y, {var.params.name})")
+    if y.ndim + len(xs) > 2 or _has_tensors(y):  # beyond matrices: the VJP batched over
+        # unit upstreams
+        return _finish(_batched_jacobian(y, var, simplify), simplify)
     if y.ndim == 0:  # the gradient
         g = vjp(y, var, core.number(1), simplify=simplify)
         out = kr.vec(g) if is_vec else g
@@ -227,6 +235,22 @@ def jacobian(y: Node | float, x: Node, simplify: bool = True) -> Node:
         else:
             out = shape.reshape(shape.transpose(linear_matrix(g, u)), y.shape + xs)
     return _finish(out, simplify)
+
+
+def _has_tensors(e: Node) -> bool:
+    """Does e have arrays beyond matrices (which the matrix-form reader does not know)?"""
+    return any(needs_index_notation(n) for n in topo(e))
+
+
+def _batched_jacobian(y: Node, x: Node, simplify: bool) -> Node:
+    """J of shape y.shape + x.shape: g = vjp(y, x, u) with u the identity of y.shape + y.shape
+    (symgrad.batching)."""
+    if y.ndim == 0:
+        return vjp(y, x, core.number(1), simplify=simplify)
+    u = _fresh(y, [y, x])
+    g = vjp(y, x, u, simplify=simplify)
+    J = batching.batch(g, u, batching.identity(y.shape))
+    return J if J.shape == y.shape + x.shape else core.zeros(*(y.shape + x.shape))
 
 
 def hessian(L: Node | float, x: Node, simplify: bool = True) -> Node:
@@ -241,11 +265,14 @@ def hessian(L: Node | float, x: Node, simplify: bool = True) -> Node:
         raise ShapeError(f"a Hessian needs a scalar function; {describe(L)} is not one "
                          "(take the Jacobian of its gradient, or sum it)")
     var, is_vec = _wrt(x)
-    if var.ndim == 2 and not is_vec:
-        raise UnsupportedError(
-            f"the Hessian w.r.t. the matrix {describe(var)} has 4 axes and symgrad writes at "
-            f"most 2; take it w.r.t. sg.vec({var.params.name}) (the Magnus–Neudecker form)")
     Ls = _simplify(L) if simplify else L
+    if is_vec and _has_tensors(Ls):
+        raise UnsupportedError(f"the vec form of a Hessian through arrays of three or more "
+                               f"axes is not supported; take hessian(L, {var.params.name})")
+    if (var.ndim >= 2 and not is_vec) or _has_tensors(Ls):  # the Jacobian of the gradient,
+        # batched (4 or more axes, or arrays beyond matrices inside)
+        g = vjp(Ls, var, core.number(1), simplify=simplify)
+        return _finish(_batched_jacobian(g, var, simplify), simplify)
     g = vjp(Ls, var, core.number(1), simplify=simplify)  # derivatives say the names given
     if var.ndim == 0:
         return _finish(vjp(g, var, core.number(1), simplify=simplify), simplify)

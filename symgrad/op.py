@@ -99,6 +99,16 @@ class Op:
     # (a symmetric matrix when its matrix arguments are), or node -> True/False/"closed".
     symmetric: str | Callable[[Node], bool | str] | None = None
     differentiable: bool = True  # False: a constant (leaf), no VJP needed
+    # (node, index writer, indices) -> (text, precedence) of the node's entry at the indices,
+    # for index notation (symgrad.tensor_print); entrywise ops need none.
+    entry: Callable[[Node, Any, tuple], tuple[str, int]] | None = None
+    # (node, new args, which args are batched, lead) -> the node over args batched along the
+    # new leading axes `lead` (symgrad.batching, Jacobians beyond matrices); entrywise ops need
+    # none.
+    batch: Callable[[Node, tuple, tuple, tuple], Node] | None = None
+    # () -> test cases as `cases`, over arrays of three and more axes (tests/test_tensor_vjp.py):
+    # printed in index notation, which the LaTeX parser does not read yet.
+    tensor_cases: Callable[[], list] | None = None
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -136,7 +146,7 @@ def register(op: Op) -> Op:
     if op.name in REGISTRY:
         raise UnsupportedError(f"operator {op.name!r} is already declared")
     missing = [f for f in _REQUIRED if getattr(op, f) is None]
-    if op.differentiable and op.cases is not None and op.vjp is None:
+    if op.differentiable and (op.cases or op.tensor_cases) is not None and op.vjp is None:
         missing.append("vjp")
     if missing:
         raise UnsupportedError(

@@ -16,13 +16,14 @@ from typing import overload
 
 import sympy
 
-from .errors import InvalidNameError
+from .errors import InvalidNameError, UnsupportedError
 from .names import latex_name, unicode_name
-from .node import Node, install_printers, topo
+from .node import Node, describe, install_printers, topo
 from .op import ADD, ATOM, FRAC, HAD, NEG, POSTFIX, PROD
 from .ops.core import as_node
 from .ops.shape import explicit_broadcast
 from .shapes import broadcast_shapes
+from .tensor_print import index_notation, needs_index_notation
 
 SUB = dict(zip("0123456789aehijklmnoprstuvx+-()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋₍₎"))
 # A variable printed like a function name, as the last factor of a product.
@@ -66,6 +67,8 @@ class Printer:
         # A function spelled like a variable in sight (\sigma next to a scalar sigma) would
         # have two readings: spelled() writes its name out instead (\operatorname{sigmoid}).
         self.taken |= {self.name(m.params.name) for m in nodes if m.op.name == "var"}
+        if any(needs_index_notation(m) for m in nodes):  # beyond matrices: index notation
+            return index_notation(root, self)
         for n in nodes:
             self.fmt(n)
         return self.fmt(root)[0]
@@ -73,6 +76,10 @@ class Printer:
     def fmt(self, n: Node) -> tuple[str, int]:
         hit = self.memo.get(n)
         if hit is None:
+            if n.op.name not in ("var", "name") and (
+                    n.ndim > 2 or any(a.ndim > 2 for a in n.args)):
+                raise UnsupportedError(f"{describe(n)} has no matrix notation; print the "
+                                       f"whole expression (index notation)")
             hit = n.op.print(n, self)
             self.memo[n] = hit
         return hit

@@ -49,14 +49,16 @@ def _fmt(shape) -> str:
     return "(" + ",".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 
 
-def registry_cases() -> list[RegistryCase]:
+def registry_cases(field: str = "cases") -> list[RegistryCase]:
+    """The cases every op declares in `field`: Op.cases, or Op.tensor_cases (three or more
+    axes)."""
     out: list[RegistryCase] = []
     seen: dict[str, int] = {}
     for name, op in REGISTRY.items():
-        if op.cases is None:
+        if getattr(op, field) is None:
             continue
         try:
-            cases = op.cases()
+            cases = getattr(op, field)()
         except Exception as exc:  # noqa: BLE001 -- reported by the tests, not at collection
             out.append(RegistryCase(f"{name}-cases", name, None, (), (), f"cases(): {exc!r}"))
             continue
@@ -75,6 +77,7 @@ def registry_cases() -> list[RegistryCase]:
 
 
 CASES = registry_cases()
+TENSOR_CASES = registry_cases("tensor_cases")
 # The library's own ops, before any test registers a user-defined elementwise function.
 LIBRARY_OPS = tuple(REGISTRY)
 
@@ -82,6 +85,8 @@ LIBRARY_OPS = tuple(REGISTRY)
 def pytest_generate_tests(metafunc):
     if "registry_case" in metafunc.fixturenames:
         metafunc.parametrize("registry_case", CASES, ids=[c.id for c in CASES])
+    if "tensor_case" in metafunc.fixturenames:
+        metafunc.parametrize("tensor_case", TENSOR_CASES, ids=[c.id for c in TENSOR_CASES])
 
 
 @pytest.fixture(scope="session")

@@ -105,6 +105,8 @@ TORCH_OPS = {
     "broadcast_to": lambda n, args, sizes: torch.broadcast_to(args[0],
                                                               _ints(n.params[0], sizes)),
     "sum_to": _sum_to,
+    "permute": lambda n, args, sizes: torch.permute(args[0], n.params[0]),
+    "regroup": lambda n, args, sizes: torch.reshape(args[0], _ints(n.params[0], sizes)),
     # arithmetic (NumPy broadcasting, which torch shares)
     "add": _binary(torch.add),
     "sub": _binary(torch.sub),
@@ -127,6 +129,8 @@ TORCH_OPS = {
     "abs": _unary(torch.abs),
     # linear algebra
     "matmul": _binary(torch.matmul),
+    "einsum": lambda n, args, sizes: torch.einsum(
+        ",".join(n.params[0]) + "->" + n.params[1], *args),
     "outer": _binary(torch.outer),
     "trace": _unary(torch.trace),
     "inv": _unary(torch.linalg.inv),

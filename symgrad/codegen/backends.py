@@ -32,7 +32,8 @@ def _torch_softplus(B, x):  # log(1 + e^x) without overflow
     return B.code(f"torch.relu({x}) + torch.log1p(torch.exp(-torch.abs({x})))", ADD)
 
 
-NUMPY = Backend("numpy", "np", (("np.", "import numpy as np"),), "axis", "keepdims")
+NUMPY = Backend("numpy", "np", (("np.", "import numpy as np"),
+                                ("oe.", "import opt_einsum as oe")), "axis", "keepdims")
 TORCH = Backend(
     "torch", "torch", (("torch.", "import torch"),), "dim", "keepdim",
     renames={"max": "amax"},

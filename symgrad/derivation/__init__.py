@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import DifferentiationError
+from ..errors import DifferentiationError, UnsupportedError
 from ..grad import _check_wrt
-from ..node import Node
+from ..node import Node, describe, topo
 from ..ops import core
+from ..tensor_print import needs_index_notation
 from .build import Builder, user_variables
 from .hessian import hessian_derivation
 from .model import Check, Derivation, Equation, Part, Step
@@ -45,6 +46,10 @@ def derive(y: Node | float, wrt: Node | Sequence[Node] | None = None,
     upstream, size_subscripts).
     """
     y = core.as_node(y)
+    if any(needs_index_notation(n) for n in topo(y)):
+        raise UnsupportedError(
+            f"derive() writes steps in matrix notation; {describe(y)} has arrays of three or "
+            f"more axes (use sg.grad, which prints in index notation)")
     opts = DerivationOptions.make(options, **kw)
     if order == 2:
         return hessian_derivation(y, wrt, opts)

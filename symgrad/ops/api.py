@@ -9,6 +9,7 @@ import sympy
 from ..errors import SizeError
 from ..node import install_operators
 from .arith import add, div, mul, neg, pow, sub  # noqa: F401
+from .axes import expand_dims, swapaxes  # noqa: F401
 from .core import (  # noqa: F401
     as_node,
     constant,
@@ -18,10 +19,12 @@ from .core import (  # noqa: F401
     number,
     ones,
     scalar,
+    tensor,
     variable,
     vector,
     zeros,
 )
+from .einsum import einsum  # noqa: F401
 from .elementwise import (  # noqa: F401
     abs_,
     cos,

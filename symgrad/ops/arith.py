@@ -15,10 +15,16 @@ from .shape import BROADCAST, broadcast_to, explicit_broadcast, implicit_operand
 TEST_SHAPES = [(), (4,), (3, 4), (1, 4), (3, 1)]
 
 
-def _pairs():
+# Beyond matrices: the rank-3 and rank-4 sets of the tensor tests (pairs with a result of at
+# least three axes; the others are the cases above).
+TENSOR_SHAPES = [(2, 3, 4), (3, 4), (1, 3, 1), (2, 1, 4), ()]
+TENSOR_SHAPES_4 = [(2, 1, 3, 4), (2, 3, 1), (1, 1, 1, 4), ()]
+
+
+def _pairs(shapes=None):
     out = []
-    for a in TEST_SHAPES:
-        for b in TEST_SHAPES:
+    for a in shapes or TEST_SHAPES:
+        for b in shapes or TEST_SHAPES:
             try:
                 broadcast_shapes(a, b)
             except ShapeError:
@@ -29,6 +35,20 @@ def _pairs():
 
 def _binary_cases(fn, da="any", db="any"):
     return lambda: [(fn, [(a, da), (b, db)]) for a, b in _pairs()]
+
+
+def tensor_pairs() -> list[tuple]:
+    """Pairs of the tensor shape sets that broadcast to three or more axes."""
+    return [(a, b) for s in (TENSOR_SHAPES, TENSOR_SHAPES_4) for a, b in _pairs(s)
+            if max(len(a), len(b)) >= 3]
+
+
+def tensor_shapes() -> list[tuple]:
+    return [s for s in TENSOR_SHAPES + TENSOR_SHAPES_4 if len(s) >= 3]
+
+
+def _binary_tensor_cases(fn, da="any", db="any"):
+    return lambda: [(fn, [(a, da), (b, db)]) for a, b in tensor_pairs()]
 
 
 def _bshape(verb):
@@ -129,12 +149,14 @@ ADD_OP = register(Op("add", shape=_bshape("add"),
                      algebra="add", matrix_form=_mf_addsub,
                      print=_print_add, numpy=_np_binary(np.add), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a + b),
+                     tensor_cases=_binary_tensor_cases(lambda a, b: a + b),
                      code=_code_binary("+", "ADD", "{0}_plus_{1}", 0)))
 SUB_OP = register(Op("sub", shape=_bshape("subtract"),
                      symmetric="closed", vjp=lambda n, g, needs: (g, neg(g)),
                      algebra="sub", matrix_form=_mf_addsub,
                      print=_print_sub, numpy=_np_binary(np.subtract), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a - b),
+                     tensor_cases=_binary_tensor_cases(lambda a, b: a - b),
                      code=_code_binary("-", "ADD", "{0}_minus_{1}")))
 NEG_OP = register(Op("neg", shape=lambda args, params: args[0].shape, algebra="neg",
                      symmetric="closed",
@@ -142,6 +164,7 @@ NEG_OP = register(Op("neg", shape=lambda args, params: args[0].shape, algebra="n
                      vjp=lambda n, g, needs: (neg(g),), print=_print_neg,
                      numpy=lambda n, vals, sizes: np.negative(vals[0]), linear=True,
                      cases=lambda: [(lambda a: -a, [(s, "any")]) for s in TEST_SHAPES],
+                     tensor_cases=lambda: [(lambda a: -a, [(s, "any")]) for s in tensor_shapes()],
                      code=lambda n, a, B: B.code(f"-{a[0].at(B.UNARY + 1)}", B.UNARY,
                                                  "neg_{0}")))
 
@@ -252,12 +275,14 @@ MUL_OP = register(Op("mul", shape=_bshape("multiply"),
                      vjp=lambda n, g, needs: (mul(g, n.args[1]), mul(g, n.args[0])),
                      print=_print_mul, numpy=_np_binary(np.multiply), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a * b),
+                     tensor_cases=_binary_tensor_cases(lambda a, b: a * b),
                      code=_code_binary("*", "MUL", "{0}_times_{1}", 1)))
 DIV_OP = register(Op("div", shape=_bshape("divide"),
                      symmetric="closed", vjp=_vjp_div, print=_print_div,
                      algebra="div", matrix_form=_mf_hadamard,
                      numpy=_np_binary(np.divide), explicit=_explicit_binary,
                      cases=_binary_cases(lambda a, b: a / b, "any", "nonzero"),
+                     tensor_cases=_binary_tensor_cases(lambda a, b: a / b, "any", "nonzero"),
                      code=_code_binary("/", "MUL", "{0}_over_{1}")))
 
 
@@ -392,6 +417,7 @@ def _mf_pow(R, n: Node) -> Node:  # linear only as e^1
 POW_OP = register(Op("pow", shape=_bshape("raise"), vjp=_vjp_pow, print=_print_pow,
                      algebra="pow", matrix_form=_mf_pow,
                      numpy=_np_binary(np.power), explicit=_explicit_binary, cases=_pow_cases,
+                     tensor_cases=_binary_tensor_cases(lambda a, b: a ** b, "positive"),
                      code=_code_pow))
 
 

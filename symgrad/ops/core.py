@@ -86,12 +86,15 @@ def variable(name: str, *shape, kind: Kind | str = Kind.VAR) -> Node:
         name = check_name(name)
     elif not isinstance(name, str) or not name:
         raise SymgradError(f"a variable name must be a non-empty string, got {name!r}")
-    shp = as_shape(shape)
-    if len(shp) > 2:
-        raise UnsupportedError(
-            f"variable {name!r} has {len(shp)} axes; symgrad handles scalars, vectors and matrices"
-        )
-    return Node(VAR, (), VarParams(name, shp, kind))
+    return Node(VAR, (), VarParams(name, as_shape(shape), kind))
+
+
+def tensor(name: str, *shape) -> Node:
+    """A variable of any order: tensor("X", B, T, d) has shape (B, T, d); sizes are dims or
+    ints. scalar(), vector() and matrix() are its shorthands for 0, 1 and 2 axes."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):  # tensor("X", (B, T, d))
+        shape = tuple(shape[0])
+    return variable(check_name(name), *shape)
 
 
 def scalar(name: str, value=None) -> Node:
@@ -313,20 +316,20 @@ def _print_ones_t(n, P):  # (1_n)ᵀ is the row 1_nᵀ
     return None
 
 ONES = register(Op("ones", shape=_leaf_shape, print_transposed=_print_ones_t,
+                   entry=lambda n, E, idx: ("1", ATOM),
                    print=_print_ones, numpy=_fill(1.0),
                    code=_code_create("ones")))
 ZEROS = register(Op("zeros", shape=_leaf_shape, print=_print_zeros, numpy=_fill(0.0),
+                    entry=lambda n, E, idx: ("0", ATOM),
                     code=_code_create("zeros")))
 EYE = register(Op("eye", shape=_leaf_shape, symmetric=True, print=_print_eye,
+                  entry=lambda n, E, idx: (E.P.pick(r"\delta", "δ") + E.sub(idx), ATOM),
                   numpy=_eval_eye,
                   code=_code_create("eye")))
 
 
 def _const_shape(shape) -> Shape:
-    shp = as_shape(shape)
-    if len(shp) > 2:
-        raise UnsupportedError("symgrad handles scalars, vectors and matrices (at most 2 axes)")
-    return shp
+    return as_shape(shape)
 
 
 def ones(*shape) -> Node:
@@ -368,6 +371,8 @@ NAME = register(
     Op(
         "name",
         shape=_name_shape, matrix_form=_mf_name,
+        # A batched value is another value: it keeps no name (the name means the unbatched).
+        batch=lambda n, args, deps, lead: args[0],
         vjp=lambda n, g, needs: (g,),
         print=_print_name,
         numpy=lambda n, vals, sizes: vals[0],

@@ -16,7 +16,7 @@ from ..latex_in.scalar import parse_scalar_latex
 from ..node import Node
 from ..op import ATOM, REGISTRY, Op, Spelling, later, provide, register, rule
 from . import core
-from .arith import TEST_SHAPES, div, mul, neg, pow, sub
+from .arith import TEST_SHAPES, div, mul, neg, pow, sub, tensor_shapes
 
 X = sympy.Symbol("x", real=True)  # the scalar argument in every definition
 
@@ -63,6 +63,7 @@ def elementwise_op(name: str, sym, deriv: Callable[[Node, Node], Node], numpy_fn
         symmetric="closed",
         numpy=lambda n, vals, sizes: numpy_fn(vals[0]),
         cases=lambda: [(lambda a: Node(op, (a,)), [(s, domain)]) for s in TEST_SHAPES],
+        tensor_cases=lambda: [(lambda a: Node(op, (a,)), [(s, domain)]) for s in tensor_shapes()],
         sympy=sym,
         code=code or _code_call(name),
     ))

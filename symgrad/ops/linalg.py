@@ -7,7 +7,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..node import Node, describe, shape_error
-from ..op import ATOM, PROD, Op, Spelling, provide, register, rule
+from ..op import ATOM, PROD, Op, Spelling, later, provide, register, rule
+from ..shapes import broadcast_shapes
 from . import core
 from .arith import MUL_OP, div, mul, neg
 from .reduce import sum_
@@ -116,10 +117,20 @@ def _mf_matmul(R, n: Node) -> Node:
         return R.mm(a if a.ndim == 2 else R.row(a), R.of(b))
     return R.mm(R.kron(R.eye(b.shape[1]), a if a.ndim == 2 else R.row(a)), R.of(b))
 
+def _entry_matmul(n: Node, E, idx):  # (A B)_{ij} = sum_l A_{il} B_{lj}
+    a, b = n.args
+    k = a.shape[-1]
+    c = "1" if k == 1 else E.fresh()
+    ia = (idx[0], c) if a.ndim == 2 else (c,)
+    ib = (c, idx[-1]) if b.ndim == 2 else (c,)
+    return E.summed([c] if k != 1 else [], E.product([E.entry(a, ia), E.entry(b, ib)]))
+
+
 def _print_matmul_t(n, P):  # x @ A prints as the column Aᵀ x; its row is xᵀ A
     if n.ndim == 1 and n.args[0].ndim == 1:
         return P.juxt(P.transpose(n.args[0])[0], P.arg(n.args[1], PROD)), PROD
     return None
+
 
 def _transposes(p: Node, q: Node) -> bool:
     return (p.op is T and p.args[0] is q) or (q.op is T and q.args[0] is p)
@@ -141,6 +152,11 @@ def _mm_symmetric(n: Node) -> bool:
 
 MATMUL = register(Op(
     "matmul", shape=_mm_shape, print_transposed=_print_matmul_t, matrix_form=_mf_matmul,
+    entry=_entry_matmul,
+    batch=lambda n, args, deps, lead: later.batched_einsum(
+        ("mk" if n.args[0].ndim == 2 else "k", "kn" if n.args[1].ndim == 2 else "k"),
+        ("m" if n.args[0].ndim == 2 else "") + ("n" if n.args[1].ndim == 2 else ""),
+        args, deps, lead),
     bilinear=True, symmetric=_mm_symmetric,
     vjp=_vjp_matmul, print=_print_matmul,
     numpy=lambda n, vals, sizes: np.matmul(vals[0], vals[1]),
@@ -152,7 +168,37 @@ MATMUL = register(Op(
 
 
 def matmul(a, b) -> Node:
-    return Node(MATMUL, (core.as_node(a), core.as_node(b)))
+    """a @ b with NumPy's rules; with three or more axes, a batched product over the leading
+    axes (broadcast as NumPy broadcasts them), written as the einsum it is."""
+    a, b = core.as_node(a), core.as_node(b)
+    if a.ndim > 2 or b.ndim > 2:
+        return _batched(a, b)
+    return Node(MATMUL, (a, b))
+
+
+def _batched(a: Node, b: Node) -> Node:
+    if a.ndim == 0 or b.ndim == 0:
+        raise shape_error("matmul", a, b, "matmul needs vectors or matrices; use * for scalars")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise shape_error("matmul", a, b, f"inner sizes {a.shape[-1]} and "
+                          f"{b.shape[-2 if b.ndim > 1 else 0]} differ")
+    try:
+        batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ShapeError:
+        raise shape_error("matmul", a, b, "the batch axes do not broadcast") from None
+    letters = "abcdefgh"[:len(batch)]
+    terms, ops = [], []
+    for x, mat in ((a, "mk" if a.ndim > 1 else "k"), (b, "kn" if b.ndim > 1 else "k")):
+        own = x.shape[:-2] if x.ndim > 2 else ()
+        lead = len(batch) - len(own)
+        # A unit batch axis facing a longer one is broadcast: drop it, and the einsum spreads x.
+        keep = [i for i, s in enumerate(own) if not (s == 1 and batch[lead + i] != 1)]
+        if len(keep) < len(own):
+            x = reshape(x, tuple(own[i] for i in keep) + x.shape[len(own):])
+        terms.append("".join(letters[lead + i] for i in keep) + mat)
+        ops.append(x)
+    out = letters + ("m" if a.ndim > 1 else "") + ("n" if b.ndim > 1 else "")
+    return later.einsum(f"{terms[0]},{terms[1]}->{out}", *ops)
 
 
 @rule(MATMUL, "matmul-zero")
@@ -240,6 +286,7 @@ def _mf_outer(R, n: Node) -> Node:
 OUTER = register(Op(
     "outer", shape=_outer_shape, matrix_form=_mf_outer, bilinear=True,
     symmetric=lambda n: n.args[0] is n.args[1],  # x xᵀ
+    batch=lambda n, args, deps, lead: later.batched_einsum(("i", "j"), "ij", args, deps, lead),
     vjp=lambda n, g, needs: (matmul(g, n.args[1]), matmul(transpose(g), n.args[0])),
     print=_print_outer, numpy=lambda n, vals, sizes: np.outer(vals[0], vals[1]),
     cases=lambda: [(lambda a, b: outer(a, b), [((3,), "any"), ((4,), "any")])],

@@ -7,12 +7,15 @@ import sympy
 
 from ..errors import ShapeError
 from ..node import Node, describe
-from ..op import ATOM, Op, Spelling, later, provide, register, rule
+from ..op import ATOM, FRAC, PROD, Op, Spelling, later, provide, register, rule
 from ..shapes import numel
 from . import core
 from .arith import add, mul, sub
 from .shape import BROADCAST, T, broadcast_to, reshape, transpose
 
+# Beyond matrices: any axis or tuple of axes, negative ones too.
+TENSOR_AXIS_CASES = [((2, 3, 4), None), ((2, 3, 4), 0), ((2, 3, 4), -1), ((2, 3, 4), (0, 2)),
+                     ((2, 1, 4), 1), ((2, 3, 4, 5), (1, -1)), ((2, 3, 4, 5), (0, 1, 2))]
 AXIS_CASES = [((4,), None), ((3, 4), None), ((3, 4), 0), ((3, 4), 1), ((1, 4), 0), ((3, 1), 1)]
 
 
@@ -55,11 +58,61 @@ def _axes_label(x: Node, axes) -> str | None:
     return "row" if axes == (1,) else "col"
 
 
+def _shifted_axes(n: Node, lead) -> tuple[int, ...]:
+    """A reduction's axes past the new leading batch axes."""
+    return tuple(len(lead) + a for a in n.params[0])
+
+
+def _bound(x: Node, axes, keepdims: bool, E, idx) -> tuple[list[str], list[str]]:
+    """(indices of x, letters bound by the sum) for a reduction of x at output indices idx."""
+    free = iter(idx)
+    child, bound = [], []
+    for i, s in enumerate(x.shape):
+        if i in axes:
+            if keepdims:
+                next(free)
+            if s == 1:
+                child.append("1")
+            else:
+                bound.append(E.fresh())
+                child.append(bound[-1])
+        else:
+            child.append(next(free))
+    return child, bound
+
+
+def _entry_sum(n: Node, E, idx):
+    child, bound = _bound(n.args[0], n.params[0], n.params[1], E, idx)
+    return E.summed(bound, E.entry(n.args[0], child))
+
+
+def _exp_entry(x: Node, E, idx) -> tuple[str, int]:
+    return E.P.func(E.P.pick(r"\exp", "exp"), E.entry(x, idx)[0]), ATOM
+
+
+def _entry_lse(n: Node, E, idx):
+    child, bound = _bound(n.args[0], n.params[0], n.params[1], E, idx)
+    total = E.summed(bound, _exp_entry(n.args[0], E, child))[0]
+    return E.P.pick(rf"\log\left({total}\right)", f"log({total})"), ATOM
+
+
+def _entry_softmax(n: Node, E, idx):
+    x = n.args[0]
+    child, bound = _bound(x, n.params[0], True, E, idx)
+    num = _exp_entry(x, E, idx)[0]
+    den = E.summed(bound, _exp_entry(x, E, child))[0]
+    if E.P.is_latex:
+        return rf"\frac{{{num}}}{{{den}}}", FRAC
+    return f"{num}/({den})", PROD
+
+
 # ---- sum ---------------------------------------------------------------------------------
 def _sum_explicit(n: Node) -> Node:
     """G 1, Gᵀ 1, 1ᵀ G 1, 1ᵀ x: sums as products with ones vectors."""
     x = n.args[0]
     axes, _ = n.params
+    if x.ndim > 2:  # beyond matrices the sum is explicit in index notation
+        return n
     long = tuple(a for a in axes if x.shape[a] != 1)
     if long != axes:  # a sum over a unit axis is no sum: never print a 1₁ factor
         return reshape(_sum_explicit(sum_(x, long, True)) if long else x, n.shape)
@@ -88,13 +141,16 @@ def _mf_sum(R, n: Node) -> Node:
     return R.mm(R.sum_map(a.shape, n.params[0]), R.of(a))
 
 SUM = register(Op(
-    "sum", shape=_red_shape, matrix_form=_mf_sum,
+    "sum", shape=_red_shape, matrix_form=_mf_sum, entry=_entry_sum,
+    batch=lambda n, args, deps, lead: sum_(args[0], _shifted_axes(n, lead), n.params[1]),
     vjp=lambda n, g, needs: (_spread(g, n.args[0], n.params[0]),),
     print=lambda n, P: P.fmt(_sum_explicit(n)),
     numpy=lambda n, vals, sizes: np.sum(vals[0], axis=n.params[0], keepdims=n.params[1]),
     explicit=_sum_explicit, linear=True,
     cases=lambda: [(lambda a, ax=ax, kd=kd: sum_(a, ax, kd), [(s, "any")])
                    for s, ax in AXIS_CASES for kd in (False, True)],
+    tensor_cases=lambda: [(lambda a, ax=ax, kd=kd: sum_(a, ax, kd), [(s, "any")])
+                          for s, ax in TENSOR_AXIS_CASES for kd in (False, True)],
     code=_code_sum,
 ))
 
@@ -269,7 +325,8 @@ def _code_lse(n, a, B):
 
 
 LSE = register(Op(
-    "logsumexp", shape=_red_shape,
+    "logsumexp", shape=_red_shape, entry=_entry_lse,
+    batch=lambda n, args, deps, lead: logsumexp(args[0], _shifted_axes(n, lead), n.params[1]),
     vjp=lambda n, g, needs: (mul(_spread(g, n.args[0], n.params[0]),
                                  softmax(n.args[0], n.params[0])),),
     print=_print_reduction, print_transposed=_print_kept_row_t,
@@ -277,6 +334,8 @@ LSE = register(Op(
                       subscript="axis", build=lambda x, axis: logsumexp(x, axis)),
     numpy=lambda n, vals, sizes: _np_lse(vals[0], n.params[0], n.params[1]),
     cases=lambda: [(lambda a, ax=ax: logsumexp(a, ax), [(s, "any")]) for s, ax in AXIS_CASES],
+    tensor_cases=lambda: [(lambda a, ax=ax, kd=kd: logsumexp(a, ax, kd), [(s, "any")])
+                          for s, ax in TENSOR_AXIS_CASES for kd in (False, True)],
     code=_code_lse,
 ))
 
@@ -310,7 +369,8 @@ def _code_softmax(n, a, B):
 
 
 SOFTMAX = register(Op(
-    "softmax", shape=lambda args, params: args[0].shape,
+    "softmax", shape=lambda args, params: args[0].shape, entry=_entry_softmax,
+    batch=lambda n, args, deps, lead: softmax(args[0], _shifted_axes(n, lead)),
     vjp=_vjp_softmax,
     print=_print_reduction,
     spelling=Spelling(r"\operatorname{softmax}", "softmax", ("softmax",), subscript="axis",
@@ -318,6 +378,8 @@ SOFTMAX = register(Op(
     numpy=lambda n, vals, sizes: _np_softmax(vals[0], n.params[0]),
     cases=lambda: [(lambda a, ax=ax: softmax(a, ax), [(s, "any")])
                    for s, ax in AXIS_CASES if ax is not None or len(s) == 1],
+    tensor_cases=lambda: [(lambda a, ax=ax: softmax(a, ax), [(s, "any")])
+                          for s, ax in TENSOR_AXIS_CASES],
     code=_code_softmax,
 ))
 
@@ -362,6 +424,7 @@ def _mf_cumsum(R, n: Node) -> Node:  # vec(cumsum(X)) = (I ⊗ L) vec(X), L lowe
 
 CUMSUM = register(Op(
     "cumsum", shape=_cs_shape, vjp=_vjp_cumsum, print=_print_cumsum, linear=True,
+    batch=lambda n, args, deps, lead: cumsum(args[0], len(lead) + n.params[0]),
     spelling=Spelling(r"\operatorname{cumsum}", "cumsum", ("cumsum",), subscript="axis",
                       build=lambda x, axis: cumsum(x, axis)),
     numpy=lambda n, vals, sizes: np.cumsum(vals[0], axis=n.params[0]),

@@ -6,9 +6,11 @@ A broadcast is a linear map; its adjoint is the sum over the broadcast axes. The
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ShapeError, UnsupportedError
 from ..node import Node, describe
 from ..op import Op, later, register, rule
 from ..shapes import Shape, as_shape, broadcast_shapes, can_broadcast, fmt_shape
@@ -42,6 +44,9 @@ T = register(
     Op(
         "transpose",
         shape=_t_shape, matrix_form=_mf_t, involution=True,
+        entry=lambda n, E, idx: E.entry(n.args[0], idx[::-1]),
+        batch=lambda n, args, deps, lead: transpose(
+            args[0], tuple(range(len(lead))) + (len(lead) + 1, len(lead))),
         vjp=lambda n, g, needs: (transpose(g),),
         print=_print_t,
         numpy=lambda n, vals, sizes: np.swapaxes(vals[0], -1, -2),
@@ -52,12 +57,37 @@ T = register(
 )
 
 
-def transpose(x) -> Node:
-    """Reverse the axes (NumPy's .T); a no-op on scalars and 1-D vectors."""
+def transpose(x, axes=None) -> Node:
+    """Permute the axes as numpy.transpose: reversed when `axes` is None (NumPy's .T; a no-op
+    on scalars and 1-D vectors), else axis i of the result is axis axes[i] of x."""
     x = core.as_node(x)
-    if x.ndim < 2:
+    perm = tuple(range(x.ndim))[::-1] if axes is None else _perm(x, axes)
+    if perm == tuple(range(x.ndim)):
         return x
-    return Node(T, (x,))
+    if x.ndim == 2:  # the matrix transpose Xᵀ
+        return Node(T, (x,))
+    return later.permute(x, perm)  # symgrad.ops.axes
+
+
+def _perm(x: Node, axes, full: bool = True) -> tuple[int, ...]:
+    """Axes normalized (negative ones counted from the end); a permutation when `full`."""
+    try:
+        out = tuple(operator.index(a) for a in axes)
+    except TypeError:
+        raise ShapeError(f"axes {axes!r} for {describe(x)} must be integers") from None
+    if any(not -x.ndim <= a < x.ndim for a in out):
+        raise ShapeError(f"axes {axes!r} are out of range for {describe(x)}")
+    out = tuple(a % x.ndim for a in out) if x.ndim else out
+    if full and sorted(out) != list(range(x.ndim)):
+        raise ShapeError(f"axes {axes!r} are not a permutation of the {x.ndim} axes of "
+                         f"{describe(x)}")
+    return out
+
+
+def index_notation_only(n: Node, P):
+    """The print rule of ops that exist only beyond matrices: the printer writes them in index
+    notation (symgrad.tensor_print); reaching the matrix printer is a bug, said as one."""
+    raise UnsupportedError(f"{n.op.name} of {describe(n)} has no matrix notation")
 
 
 @rule(T, "transpose-involution")
@@ -169,7 +199,8 @@ def _mf_same(R, n: Node) -> Node:  # unit axes only: vec is unchanged
 RESHAPE = register(
     Op(
         "reshape",
-        shape=_rs_shape, matrix_form=_mf_same,
+        shape=_rs_shape, matrix_form=_mf_same, entry=lambda n, E, idx: _entry_reshape(n, E, idx),
+        batch=lambda n, args, deps, lead: reshape(args[0], tuple(lead) + n.shape),
         vjp=lambda n, g, needs: (reshape(g, n.args[0].shape),),
         print=_print_rs,
         numpy=lambda n, vals, sizes: np.reshape(vals[0], _ints(n.shape, sizes)),
@@ -180,6 +211,8 @@ RESHAPE = register(
             (lambda a: reshape(a, ()), [((1, 1), "any")]),
             (lambda a: reshape(a, (3, 1)), [((3,), "any")]),
         ],
+        tensor_cases=lambda: [(lambda a, s=dst: reshape(a, s), [(src, "any")]) for src, dst in [
+            ((2, 3, 4), (2, 1, 3, 4)), ((2, 1, 3, 4), (2, 3, 4)), ((3, 4), (1, 3, 1, 4))]],
         code=_code_reshape,
     )
 )
@@ -199,11 +232,21 @@ def prepends_unit_axes(n: Node) -> bool:
 
 
 def reshape(x, shape) -> Node:
+    """x with a new shape of the same number of entries, read in row-major (C) order as
+    numpy.reshape: unit axes inserted or removed, axes merged ((T, H, e) -> (T, H e)) or split."""
     x = core.as_node(x)
     shape = as_shape(shape)
     if shape == x.shape:
         return x
-    return Node(RESHAPE, (x,), (shape,))
+    if [s for s in x.shape if s != 1] == [s for s in shape if s != 1]:
+        return Node(RESHAPE, (x,), (shape,))
+    return later.regroup(x, shape)  # symgrad.ops.axes
+
+
+def _entry_reshape(n: Node, E, idx):
+    """Unit axes come and go: the other axes keep their indices, in order."""
+    long = iter(i for i, s in zip(idx, n.shape) if s != 1)
+    return E.entry(n.args[0], ["1" if s == 1 else next(long) for s in n.args[0].shape])
 
 
 @rule(RESHAPE, "reshape-compose")
@@ -213,7 +256,7 @@ def _rr(n):
         flat = later.sum(a.args[0], a.params[0], keepdims=False)
         if flat.shape == n.shape:
             return flat
-    if a.op is RESHAPE or (a.op is T and 1 in a.shape):  # a vector's transpose is a reshape
+    if a.op is RESHAPE or a.op.name == "regroup" or (a.op is T and 1 in a.shape):  # vᵀ too
         return reshape(a.args[0], n.shape)
     if core.is_one(a):  # ones, or the number 1 as a 1×1 block
         return core.ones(*n.shape)
@@ -249,6 +292,11 @@ def _sum_cases():
     return [(lambda a, s=dst: sum_to(a, s), [(src, "any")]) for src, dst in pairs]
 
 
+_TENSOR_BCAST = [((), (2, 3, 4)), ((3, 4), (2, 3, 4)), ((1, 3, 1), (2, 3, 4)),
+                 ((2, 1, 4), (2, 3, 4)), ((4,), (2, 3, 4)), ((3, 1, 5), (2, 3, 4, 5)),
+                 ((2, 1, 1, 5), (2, 3, 4, 5))]
+
+
 def _mf_broadcast(R, n: Node) -> Node:
     return R.apply(R.bcast_map(n.args[0].shape, n.shape), R.of(n.args[0]))
 
@@ -261,12 +309,17 @@ BROADCAST = register(
     Op(
         "broadcast_to",
         shape=_bt_shape, matrix_form=_mf_broadcast,
+        entry=lambda n, E, idx: E.entry(n.args[0], E.align(n.args[0], n.shape, idx)),
+        batch=lambda n, args, deps, lead: broadcast_to(reshape(args[0], tuple(lead) + (1,) * (
+            n.ndim - n.args[0].ndim) + n.args[0].shape), tuple(lead) + n.shape),
         vjp=lambda n, g, needs: (sum_to(g, n.args[0].shape),),
         print=lambda n, P: P.fmt(explicit_broadcast(n.args[0], n.shape)),
         numpy=lambda n, vals, sizes: np.broadcast_to(vals[0], _ints(n.shape, sizes)),
         explicit=lambda n: explicit_broadcast(n.args[0], n.shape),
         linear=True,
         cases=_bcast_cases,
+        tensor_cases=lambda: [(lambda a, s=dst: broadcast_to(a, s), [(src, "any")])
+                              for src, dst in _TENSOR_BCAST],
         # A view; operands of elementwise ops skip it (implicit_operands).
         code=lambda n, a, B: B.code(f"{B.fn('broadcast_to')}({a[0]}, {B.shape(n.shape)})",
                                     hint="{0}", view=True),
@@ -277,12 +330,18 @@ SUM_TO = register(
     Op(
         "sum_to",
         shape=_st_shape, matrix_form=_mf_sum_to,
+        entry=lambda n, E, idx: E.entry(_sum_to_as_sum(n), idx),
+        batch=lambda n, args, deps, lead: reshape(later.sum(args[0], tuple(
+            len(lead) + i for i in sum_axes(n.args[0].shape, n.shape)), keepdims=True),
+            tuple(lead) + n.shape),
         vjp=lambda n, g, needs: (broadcast_to(g, n.args[0].shape),),
         print=lambda n, P: P.fmt(_sum_to_as_sum(n)),
         numpy=lambda n, vals, sizes: _np_sum_to(vals[0], n),
         explicit=lambda n: _sum_to_as_sum(n),
         linear=True,
         cases=_sum_cases,
+        tensor_cases=lambda: [(lambda a, s=src: sum_to(a, s), [(dst, "any")])
+                              for src, dst in _TENSOR_BCAST],
         code=lambda n, a, B: _sum_to_as_sum(n),  # G.sum(axis=0): the sum it is
     )
 )
@@ -371,6 +430,8 @@ def explicit_broadcast(x: Node, shape: Shape) -> Node:
     """broadcast_to(x, shape) written with ones vectors: b 1ᵀ, 1 cᵀ, s 1 1ᵀ."""
     if x.shape == shape:
         return x
+    if len(shape) > 2:  # beyond matrices the broadcast is explicit in index notation
+        return broadcast_to(x, shape)
     if x.ndim == 0:
         if len(shape) == 1 or 1 in shape:  # s 1ₙ, s 1ₖᵀ
             return later.mul(x, core.ones(*shape))
