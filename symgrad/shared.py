@@ -25,6 +25,7 @@ from .op import ATOM, PROD
 from .ops import core, shape
 from .ops.shape import is_symmetric_expr
 from .printing import Printer, Style
+from .tensor_print import needs_index_notation
 
 __all__ = ["name_shared"]
 
@@ -91,6 +92,8 @@ def _taken(order: list[Node], loss: str) -> set[str]:
 def name_shared(exprs: list[Node], style: Style) -> tuple[list[Node], list[Node]]:
     """(the NAME nodes of the named parts, inner ones first; the expressions written with them)."""
     order = topo(exprs, leaf=lambda m: m.op is core.NAME)
+    if any(needs_index_notation(m) for m in order):  # index notation names only the user's parts
+        return [], list(exprs)
     named = _repeated(order, exprs, style)
     before = set(named)
     _split_long(order, exprs, named, style)

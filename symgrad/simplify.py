@@ -34,7 +34,7 @@ def _mechanisms(op: Op, run) -> tuple[list, list]:
     `run` is the simplifier's own memoized entry (a rule never calls the engine itself)."""
     if op.algebra is not None:  # the normal form already moves their scalars
         after = [("arith-normal-form", algebra.normalize)]
-        if op.algebra == "mul":  # (a quotient's numerator is a product, simplified first)
+        if op.algebra in ("mul", "div"):  # a quotient reads through its deferred numerator
             after.append(("hadamard-cancel", algebra.cancel))
         elif op.algebra in ("add", "sub"):
             after.append(("collect-expanded", algebra.collect))

@@ -137,7 +137,7 @@ WITNESSES = [
     ("div", "logistic-quotient", lambda: b * sg.exp(-c) / (1 + sg.exp(-c)) ** 2),
     ("mul", "hadamard-cancel", lambda: sg.sigmoid(b) * (1 - sg.sigmoid(b))
      * ((1 - c) / (1 - sg.sigmoid(b)) - c / sg.sigmoid(b))),
-    ("mul", "hadamard-cancel", lambda: sg.exp(b) * (c / sg.exp(b) + 1) / sg.tanh(c)),
+    ("div", "hadamard-cancel", lambda: sg.exp(b) * (c / sg.exp(b) + 1) / sg.tanh(c)),
     ("mul", "logistic-product", lambda: sg.exp(b) * (1 - sg.sigmoid(b))),
     ("mul", "logistic-product", lambda: c * sg.exp(-b) * sg.sigmoid(b)),
     ("sub", "collect-expanded", lambda: (1 - c) * sg.sigmoid(b) - c * (1 - sg.sigmoid(b))),
