@@ -160,3 +160,33 @@ def test_gaussian_hessian_in_the_mean_is_n_sigma_inverse():
     L = 0.5 * sg.sum((R @ sg.inv(Sig)) * R) + 0.5 * N * sg.logdet(Sig)
     assert sg.latex(sg.hessian(L, mu)) == r"N \Sigma^{-1}"
     assert sg.latex(sg.grad(L, Sig)).startswith(r"\frac{1}{2} (N \Sigma^{-1} - ")  # not 1.0 N
+
+
+# ---- centering: the column sums of centered data vanish -------------------------------------
+Xc, vc = sg.matrix("X", N, d), sg.vector("v", d)
+Cc = Xc - sg.mean(Xc, axis=0)  # X - 1 x̄ᵀ
+
+
+@pytest.mark.parametrize("expr,want", [
+    (sg.sum(Cc, axis=0), r"\mathbf{0}_{d}"),
+    (sg.sum(Cc @ sg.matrix("B", d, n), axis=0), r"\mathbf{0}_{n}"),
+    (sg.sum(Cc @ vc), "0"),
+    (sg.sum(Xc - sg.mean(Xc, axis=1, keepdims=True), axis=1), r"\mathbf{0}_{N}"),
+    (sg.sum(Xc + 2 * sg.mean(Xc, axis=0), axis=0), r"3 X^{\top} \mathbf{1}_{N}"),
+])
+def test_centered_sums(expr, want):
+    assert sg.latex(simplified(expr)) == want
+
+
+def test_centered_loss_gradient_is_twice_the_centered_data():
+    """∂/∂X ‖X - 1 x̄ᵀ‖² = 2 (X - 1 x̄ᵀ) = 2 (I - (1/N) 1 1ᵀ) X: written as the centered data,
+    x̄ = (1/N) Xᵀ 1 (the term -(2/N) 1 1ᵀ (X - 1 x̄ᵀ) of the raw gradient is 0)."""
+    L = sg.sum(Cc ** 2)
+    g = sg.grad(L, Xc)
+    assert sg.latex(g) == (r"2 \left(X - \mathbf{1}_{N} \left(\frac{1}{N} X^{\top} \mathbf{1}_{N}"
+                           r"\right)^{\top}\right)")
+    assert sg.gradcheck(L, Xc).ok
+    L2 = sg.sum((Cc @ vc) ** 2)
+    assert sg.latex(sg.grad(L2, Xc)) == (r"2 \left(X - \mathbf{1}_{N} \left(\frac{1}{N} X^{\top} "
+                                         r"\mathbf{1}_{N}\right)^{\top}\right) v v^{\top}")
+    assert sg.gradcheck(L2, [Xc, vc]).ok
