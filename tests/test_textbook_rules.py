@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symgrad as sg
 from symgrad.testing import random_env, random_sizes
@@ -190,3 +192,37 @@ def test_centered_loss_gradient_is_twice_the_centered_data():
     assert sg.latex(sg.grad(L2, Xc)) == (r"2 \left(X - \mathbf{1}_{N} \left(\frac{1}{N} X^{\top} "
                                          r"\mathbf{1}_{N}\right)^{\top}\right) v v^{\top}")
     assert sg.gradcheck(L2, [Xc, vc]).ok
+
+
+# ---- the rule set together: random expressions built from what the rules above look for ------
+_Xr = sg.matrix("X", m, n)
+_LEAVES = [sg.vector("p", n), sg.vector("q", n), sg.sum(_Xr, axis=0),
+           sg.sum(_Xr - sg.mean(_Xr, axis=0), axis=0), sg.scalar("s")]
+_UNARY = [lambda a: -a, sg.sigmoid, lambda a: sg.exp(sg.tanh(a)), lambda a: 1 - sg.sigmoid(a),
+          lambda a: 1 + sg.exp(sg.tanh(a)), sg.tanh,
+          lambda a: sg.sum(_Xr * a, axis=0) if a.shape == (n,) else a]
+_BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+           lambda a, b: a / (1 + sg.exp(sg.tanh(b))), lambda a, b: a * (b / (1 + a * a) + 1)]
+
+
+def _textbook_exprs():
+    leaf = st.sampled_from(_LEAVES)
+    return st.recursive(leaf, lambda kids: st.one_of(
+        st.tuples(st.sampled_from(_UNARY), kids).map(lambda t: t[0](t[1])),
+        st.tuples(st.sampled_from(_BINARY), kids, kids).map(lambda t: t[0](t[1], t[2]))),
+        max_leaves=8)
+
+
+def test_rules_together_terminate_and_are_idempotent():
+    """(benchmarks/rewrite_cycles.py runs the same check at scale: 5,000 expressions.)"""
+
+    @settings(max_examples=100, deadline=None, derandomize=True)
+    @given(_textbook_exprs())
+    def check(e):
+        s = sg.simplify(e)  # no internal error (a rewrite cycle raises one)
+        assert sg.simplify(s) is s
+        assert_same_value(e, s, seeds=1)
+        for g in sg.grad(e if e.ndim == 0 else sg.sum(e), [_LEAVES[0], _Xr]):
+            assert sg.simplify(g) is g
+
+    check()
