@@ -140,7 +140,7 @@ def _sum_const(n):
 
 
 @rule(SUM, "sum-simplex-rows")
-def _sum_simplex(n):  # Y 1 = 1 for rows declared to sum to one (labels="simplex"/"onehot")
+def _sum_simplex(n):  # Y 1 = 1 for rows declared to sum to one (measure: one sum fewer)
     x = n.args[0]
     axes, _ = n.params
     if x.ndim - 1 not in axes:
