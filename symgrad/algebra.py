@@ -99,7 +99,8 @@ def from_sympy(e: sympy.Expr, subs: dict | None = None) -> Node:
             (negs if t.could_extract_minus_sign() else pos).append(t)
         if pos:
             out = from_sympy(pos[0], subs)
-        elif negs[0].is_number:  # a negative constant leads as the number it is: -1.5 - t
+        elif _is_size_expr(negs[0]) and not negs[0].free_symbols & set(subs):
+            # a negative constant (sizes too: -3n/2) leads as the number it is: -1.5 - t
             out = core.number(negs.pop(0))  # (neg(1.5) would fold back to -1.5: a cycle)
         else:
             out = arith.neg(from_sympy(-negs.pop(0), subs))
