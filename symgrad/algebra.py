@@ -100,7 +100,8 @@ def from_sympy(e: sympy.Expr, subs: dict | None = None) -> Node:
             (negs if t.could_extract_minus_sign() else pos).append(t)
         if pos:
             out = from_sympy(pos[0], subs)
-        elif negs[0].is_number:  # a negative constant leads as the number it is: -1.5 - t
+        elif _is_size_expr(negs[0]) and not negs[0].free_symbols & set(subs):
+            # a negative constant (sizes too: -3n/2) leads as the number it is: -1.5 - t
             out = core.number(negs.pop(0))  # (neg(1.5) would fold back to -1.5: a cycle)
         else:
             out = arith.neg(from_sympy(-negs.pop(0), subs))
@@ -167,7 +168,7 @@ def _factor_key(fe: tuple[Node, int]) -> tuple:
     return fe[0].sort_key
 
 
-def _mono_mul(a: Monomial, b: Monomial, k: int = 1) -> Monomial:
+def mono_mul(a: Monomial, b: Monomial, k: int = 1) -> Monomial:
     """The product a b^k, its factors in sort_key order. `a` is sorted already: b's new
     factors are inserted by bisection, so a chain of d products costs d² copies but only
     d log d key computations."""
@@ -249,20 +250,20 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
         if not ta or (not tb and k == 1):
             out = {}
         elif sa and sb:
-            out = {_mono_mul(sa[0], sb[0], k): sa[1] * sb[1] ** k}
+            out = {mono_mul(sa[0], sb[0], k): sa[1] * sb[1] ** k}
         elif sa:  # c m ⊙ (a sum): keep the sum whole (distributing grows expressions)
-            out = {_mono_mul(sa[0], ((n.args[1], k),)): sa[1]}
+            out = {mono_mul(sa[0], ((n.args[1], k),)): sa[1]}
         elif sb and k == 1:
-            out = {_mono_mul(sb[0], ((n.args[0], 1),)): sb[1]}
+            out = {mono_mul(sb[0], ((n.args[0], 1),)): sb[1]}
         elif sb:
-            out = {_mono_mul(((n.args[0], 1),), sb[0], -1): 1 / sb[1]}
+            out = {mono_mul(((n.args[0], 1),), sb[0], -1): 1 / sb[1]}
         else:  # two sums: two factors, each kept whole, so products of sums flatten
-            out = {_mono_mul(((n.args[0], 1),), ((n.args[1], k),)): sympy.Integer(1)}
+            out = {mono_mul(((n.args[0], 1),), ((n.args[1], k),)): sympy.Integer(1)}
     elif op.algebra == "pow" and core.is_number(n.args[1]) and n.args[1].params[0].is_Integer:
         p = int(n.args[1].params[0])
         sa = _single(terms(n.args[0], memo))
         if sa and p != 0:
-            out = {_mono_mul((), sa[0], p): sa[1] ** p}
+            out = {mono_mul((), sa[0], p): sa[1] ** p}
         else:
             out = _atom(n.args[0], p) if p else {(): sympy.Integer(1)}
     else:
@@ -374,157 +375,6 @@ def normalize(n: Node) -> Node | None:
     return None if out is n else out
 
 
-# ---- cancelling through a sum ----------------------------------------------------------------
-_MAX_TERMS = 32  # expanding further than this is never the shorter form
-
-
-def _is_sum(f: Node) -> bool:
-    return f.op.algebra in ("add", "sub")
-
-
-def _open(m: Monomial, memo: dict) -> Monomial:
-    """m with quotients and products of sums (atoms to terms()) read as their factors:
-    (y - 1) ⊘ (1 - σ) is (y - 1)¹ (1 - σ)⁻¹."""
-    out: Monomial = ()
-    for f, e in m:
-        if f.op.algebra in ("mul", "div") and e in (1, -1):
-            k = 1 if f.op.algebra == "mul" else -1
-            a, b = (_open(next(iter(terms(x, memo))), memo) if len(terms(x, memo)) == 1
-                    else ((x, 1),) for x in f.args)
-            out = _mono_mul(out, _mono_mul(a, b, k), e)
-        else:
-            out = _mono_mul(out, ((f, e),))
-    return out
-
-
-_FACTORS: weakref.WeakKeyDictionary[Node, list] = weakref.WeakKeyDictionary()
-
-
-def factors(n: Node) -> list[tuple[Node, int]]:
-    """The Hadamard factors of n, each with the sign of its exponent, read through products,
-    quotients, negations, integer powers and broadcasts only: a cheap look before terms()
-    (nodes are immutable: remembered)."""
-    got = _FACTORS.get(n)
-    if got is not None:
-        return got
-    out, stack = [], [(n, 1)]
-    while stack:
-        e, k = stack.pop()
-        alg = e.op.algebra
-        if alg in ("mul", "div"):
-            stack += [(e.args[0], k), (e.args[1], k if alg == "mul" else -k)]
-        elif alg == "neg" or e.op is shape.BROADCAST or (
-                alg == "pow" and e.args[1].op is core.NUMBER):
-            stack.append((e.args[0], k))
-        elif e.shape:
-            out.append((e, k))
-    _FACTORS[n] = out
-    return out
-
-
-def _summands(n: Node) -> list[Node]:
-    """The terms of a sum, read through +, - and negation only."""
-    out, stack = [], [n]
-    while stack:
-        e = stack.pop()
-        if e.op.algebra in ("add", "sub", "neg"):
-            stack += e.args
-        else:
-            out.append(e)
-    return out
-
-
-def _may_cancel(n: Node) -> bool:
-    """Some sum among n's factors divides by one of n's other factors."""
-    fs = factors(n)
-    up = {f for f, k in fs if k > 0}
-    for s, k in fs:
-        if k > 0 and _is_sum(s):
-            if any(f in up for e in _summands(s) for f, j in factors(e) if j < 0):
-                return True
-    return False
-
-
-def open_terms(n: Node, memo: dict | None = None) -> Terms:
-    """terms(n) with products and quotients of sums opened into their factors."""
-    memo = {} if memo is None else memo
-    out: Terms = {}
-    for m, c in terms(n, memo).items():
-        m = _open(m, memo)
-        out[m] = out.get(m, 0) + c
-    return out
-
-
-def _times(t: Terms, u: Terms) -> Terms | None:
-    out: Terms = {}
-    for m1, c1 in t.items():
-        for m2, c2 in u.items():
-            m = _mono_mul(m1, m2)
-            out[m] = out.get(m, 0) + c1 * c2
-    return out if len(out) <= _MAX_TERMS else None
-
-
-def _expand(t: Terms, memo: dict) -> Terms | None:
-    """Multiply out the sums that are factors (positive powers) of the terms."""
-    out: Terms = {}
-    for m, c in t.items():
-        part: Terms | None = {tuple(fe for fe in m if not (_is_sum(fe[0]) and fe[1] > 0)): c}
-        for f, e in m:
-            for _ in range(e if _is_sum(f) else 0):
-                part = _times(part, _expand(terms(f, memo), memo) or {}) if part else None
-        if part is None:
-            return None
-        for m2, c2 in part.items():
-            out[m2] = out.get(m2, 0) + c2
-    out = {m: c for m, c in out.items() if c != 0}
-    return out if len(out) <= _MAX_TERMS else None
-
-
-def cancel(n: Node) -> Node | None:
-    """(hadamard-cancel) σ ⊙ (1 - σ) ⊙ ((1 - y) ⊘ (1 - σ) - y ⊘ σ) = σ - y: a product whose
-    factors cancel against the denominators inside one of its sums is multiplied out (Hadamard
-    products commute). Measure: taken only when the result is a smaller tree (Node.size)."""
-    if n.ndim == 0 or not _may_cancel(n):
-        return None
-    memo: dict = {}
-    t = open_terms(n, memo)
-    if len(t) != 1:
-        return None
-    ((mono, coeff),) = t.items()
-    up = {f for f, e in mono if e > 0}
-    for s, e in mono:
-        if e != 1 or not _is_sum(s):
-            continue
-        inner = open_terms(s, memo)
-        if not any(f in up for m in inner for f, k in m if k < 0):
-            continue
-        rest = tuple(fe for fe in mono if fe[0] is not s)  # (s's exponent is 1)
-        spread = _expand({_mono_mul(rest, m): coeff * c for m, c in inner.items()}, memo)
-        if spread is None:
-            continue
-        out = rebuild(spread, n.shape)
-        if out.size < n.size:
-            return out
-    return None
-
-
-def collect(n: Node) -> Node | None:
-    """(collect-expanded) -y ⊙ (1 - σ) + (1 - y) ⊙ σ = σ - y: a sum whose terms multiply sums
-    is multiplied out when that leaves no more terms and a smaller tree (Node.size), the measure."""
-    if n.ndim == 0 or sum(1 for e in _summands(n) if any(
-            _is_sum(f) and k > 0 for f, k in factors(e))) < 2:
-        return None
-    memo: dict = {}
-    t = terms(n, memo)
-    if sum(1 for m in t if any(_is_sum(f) and e > 0 for f, e in m)) < 2:
-        return None
-    spread = _expand(open_terms(n, memo), memo)
-    if spread is None or len(spread) > len(t):
-        return None
-    out = rebuild(spread, n.shape)
-    return out if out.size < n.size else None
-
-
 def split_scalar(x: Node) -> tuple[sympy.Expr, Node] | None:
     """x = c · rest with a scalar c != 1, or None."""
     if x.ndim == 0:
@@ -556,4 +406,4 @@ def pull_scalars(n: Node) -> Node | None:
 
 
 provide(terms=terms, from_sympy=from_sympy, rebuild=rebuild, to_sympy=to_sympy,
-        build_monomial=build_monomial, open_terms=open_terms, factors=factors)
+        build_monomial=build_monomial)

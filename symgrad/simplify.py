@@ -2,8 +2,8 @@
 
 Each rule lives beside the op at the root of its left side (Op.rules). Two mechanisms serve
 many ops and are attached here by what an op declares, not by its name: the arithmetic normal
-form (symgrad.algebra: like terms, SymPy scalar algebra, common matmul factors) and pulling
-scalars out of linear ops.
+form (symgrad.algebra: like terms, SymPy scalar algebra, common matmul factors; and
+symgrad.hadamard: multiplying out where that is shorter) and pulling scalars out of linear ops.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import overload
 
-from . import algebra
+from . import algebra, hadamard
 from .errors import SymgradError
 from .node import Node, topo
 from .op import REGISTRY, Op
@@ -35,9 +35,9 @@ def _mechanisms(op: Op, run) -> tuple[list, list]:
     if op.algebra is not None:  # the normal form already moves their scalars
         after = [("arith-normal-form", algebra.normalize)]
         if op.algebra in ("mul", "div"):  # a quotient reads through its deferred numerator
-            after.append(("hadamard-cancel", algebra.cancel))
+            after.append(("hadamard-cancel", hadamard.cancel))
         elif op.algebra in ("add", "sub"):
-            after.append(("collect-expanded", algebra.collect))
+            after.append(("collect-expanded", hadamard.collect))
         return [], after
     before = [("pull-scalar", algebra.pull_scalars)] if op.linear or op.bilinear else []
     after = [("involution-sum", lambda n: _involution_sum(n, run))] if op.involution else []

@@ -76,3 +76,14 @@ def test_leading_negative_constant_is_not_a_rewrite_cycle():
     assert np.isclose(sg.evaluate(out, env), -1.5 - 0.7 / -1.3)
     g = sg.grad(sg.softplus(e) * sg.abs(s) - sg.relu(lam), [s, lam])
     assert all(sg.simplify(x) is x for x in g)
+
+
+def test_leading_negative_size_constant_is_not_a_rewrite_cycle():
+    """-3n/2 - t: a negative size constant leads as the number it is (rewrite_cycles seed 1)."""
+    s, x = sg.scalar("s"), sg.vector("x", n)
+    t = sg.sum(x)
+    e = -1.5 * s - (sg.exp(sg.tanh(t)) - (sg.tanh(x) - 0.1 * s / (1 + t * t)))
+    g = sg.grad(sg.sum(e), s)
+    assert sg.simplify(g) is g
+    report = sg.gradcheck(sg.sum(e), s)
+    assert report.ok, str(report)

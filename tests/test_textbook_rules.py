@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symgrad as sg
 from symgrad.testing import random_env, random_sizes
@@ -161,3 +163,67 @@ def test_gaussian_hessian_in_the_mean_is_n_sigma_inverse():
     assert sg.latex(sg.hessian(L, mu)) == r"N \Sigma^{-1}"
     g = sg.latex(sg.grad(L, Sig), inline=True)
     assert g.startswith(r"\frac{1}{2} (N \Sigma^{-1} - ")  # not 1.0 N
+
+
+# ---- centering: the column sums of centered data vanish -------------------------------------
+Xc, vc = sg.matrix("X", N, d), sg.vector("v", d)
+Cc = Xc - sg.mean(Xc, axis=0)  # X - 1 x̄ᵀ
+
+
+@pytest.mark.parametrize("expr,want", [
+    (sg.sum(Cc, axis=0), r"\mathbf{0}_{d}"),
+    (sg.sum(Cc @ sg.matrix("B", d, n), axis=0), r"\mathbf{0}_{n}"),
+    (sg.sum(Cc @ vc), "0"),
+    (sg.sum(Xc - sg.mean(Xc, axis=1, keepdims=True), axis=1), r"\mathbf{0}_{N}"),
+    (sg.sum(Xc + 2 * sg.mean(Xc, axis=0), axis=0), r"3 X^{\top} \mathbf{1}_{N}"),
+])
+def test_centered_sums(expr, want):
+    assert sg.latex(simplified(expr)) == want
+
+
+def test_centered_loss_gradient_is_twice_the_centered_data():
+    """∂/∂X ‖X - 1 x̄ᵀ‖² = 2 (X - 1 x̄ᵀ) = 2 (I - (1/N) 1 1ᵀ) X: written as the centered data,
+    x̄ = (1/N) Xᵀ 1 (the term -(2/N) 1 1ᵀ (X - 1 x̄ᵀ) of the raw gradient is 0)."""
+    L = sg.sum(Cc ** 2)
+    g = sg.grad(L, Xc)
+    assert sg.latex(g) == (r"2 \left(X - \mathbf{1}_{N} \left(\frac{1}{N} X^{\top} \mathbf{1}_{N}"
+                           r"\right)^{\top}\right)")
+    assert sg.gradcheck(L, Xc).ok
+    L2 = sg.sum((Cc @ vc) ** 2)
+    assert sg.latex(sg.grad(L2, Xc)) == (r"2 \left(X - \mathbf{1}_{N} \left(\frac{1}{N} X^{\top} "
+                                         r"\mathbf{1}_{N}\right)^{\top}\right) v v^{\top}")
+    assert sg.gradcheck(L2, [Xc, vc]).ok
+
+
+# ---- the rule set together: random expressions built from what the rules above look for ------
+_Xr = sg.matrix("X", m, n)
+_LEAVES = [sg.vector("p", n), sg.vector("q", n), sg.sum(_Xr, axis=0),
+           sg.sum(_Xr - sg.mean(_Xr, axis=0), axis=0), sg.scalar("s")]
+_UNARY = [lambda a: -a, sg.sigmoid, lambda a: sg.exp(sg.tanh(a)), lambda a: 1 - sg.sigmoid(a),
+          lambda a: 1 + sg.exp(sg.tanh(a)), sg.tanh,
+          lambda a: sg.sum(_Xr * a, axis=0) if a.shape == (n,) else a]
+_BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+           lambda a, b: a / (1 + sg.exp(sg.tanh(b))), lambda a, b: a * (b / (1 + a * a) + 1)]
+
+
+def _textbook_exprs():
+    leaf = st.sampled_from(_LEAVES)
+    return st.recursive(leaf, lambda kids: st.one_of(
+        st.tuples(st.sampled_from(_UNARY), kids).map(lambda t: t[0](t[1])),
+        st.tuples(st.sampled_from(_BINARY), kids, kids).map(lambda t: t[0](t[1], t[2]))),
+        max_leaves=8)
+
+
+def test_rules_together_terminate_and_are_idempotent():
+    """(benchmarks/rewrite_cycles.py runs the same check at scale: 5,000 expressions.)"""
+
+    @settings(max_examples=100, deadline=None, derandomize=True)
+    @given(_textbook_exprs())
+    def check(e):
+        s = sg.simplify(e)  # no internal error (a rewrite cycle raises one)
+        assert sg.simplify(s) is s
+        assert_same_value(e, s, seeds=1)
+        for g in sg.grad(e if e.ndim == 0 else sg.sum(e), [_LEAVES[0], _Xr]):
+            assert sg.simplify(g) is g
+
+    check()

@@ -227,7 +227,7 @@ def number(v) -> Node:
         raise SymgradError(f"cannot use {v!r} as a symgrad scalar") from exc
     if not isinstance(e, sympy.Expr) or not real(e) or e.has(sympy.zoo, sympy.nan):
         raise SymgradError(f"cannot use {v!r} as a real scalar")
-    if e.has(sympy.Float):  # 0.5 * N arrives as SymPy's Float product: exact as above
+    if not e.is_Atom and e.has(sympy.Float):  # 0.5 * N arrives with SymPy's Float: exact too
         e = e.xreplace({f: sympy.Rational(repr(float(f))) for f in e.atoms(sympy.Float)})
     return Node(NUMBER, (), (e,))
 

@@ -110,7 +110,7 @@ def _kron_const(n):  # I ⊗ I = I and 1 ⊗ 1 = 1: identities and ones blocks
 
 
 @rule(KRON, "kron-unit")
-def _kron_unit(n):  # A ⊗ 1 = 1 ⊗ A = A for a 1×1 (or length-1) block of ones or I_1
+def _kron_unit(n):  # A ⊗ 1 = 1 ⊗ A = A, 1 a 1×1 (length-1) ones or I_1 (measure: one ⊗ fewer)
     a, b = n.args
     for unit, other in ((b, a), (a, b)):
         if unit.op in (core.ONES, core.EYE) and all(s == 1 for s in unit.shape):

@@ -196,7 +196,7 @@ def _sum_const(n):
 
 
 @rule(SUM, "sum-simplex-rows")
-def _sum_simplex(n):  # Y 1 = 1 for rows declared to sum to one (labels="simplex"/"onehot")
+def _sum_simplex(n):  # Y 1 = 1 for rows declared to sum to one (measure: one sum fewer)
     x = n.args[0]
     axes, _ = n.params
     if x.ndim - 1 not in axes:
@@ -244,6 +244,67 @@ def _sum_factor(n):
         summed = core.number(numel(tuple(x.shape[i] for i in axes)))
     res = mul(summed, factor)
     return res if res.shape == n.shape else broadcast_to(res, n.shape)
+
+
+def _centered(n: Node) -> Node | None:
+    """Σₖ (a A + c 1 (Σₖ A)ᵀ + ...) = (a + c nₖ) Σₖ A + Σₖ (...): a term that is the broadcast of
+    the same sum meets it, so the column sums of centered data, Σ (X - 1 x̄ᵀ), are 0."""
+    x = n.args[0]
+    if x.op.algebra not in ("add", "sub"):
+        return None
+    axes, kd = n.params
+    t = later.terms(x)
+    count = numel(tuple(x.shape[i] for i in axes))
+    for m, c in t.items():
+        if len(m) != 1 or m[0][1] != 1:
+            continue
+        f = m[0][0]
+        pad = (1,) * (x.ndim - f.ndim) + f.shape
+        if (f.op is not SUM or f.params[0] != axes or f.args[0].shape != x.shape
+                or any(pad[i] != 1 for i in axes)):
+            continue
+        a = f.args[0]
+        whole = later.terms(a)
+        if len(whole) != 1 or next(iter(whole.values())) != 1:
+            continue
+        (ma,) = whole
+        coeff = t.get(ma, 0) + c * count
+        rest = {k: v for k, v in t.items() if k not in (m, ma)}
+        parts = [] if coeff == 0 else [mul(later.from_sympy(coeff), sum_(a, axes, kd))]
+        if rest:
+            parts.append(sum_(later.rebuild(rest, x.shape), axes, kd))
+        out = parts[0] if parts else core.zeros(*n.shape)
+        for p in parts[1:]:
+            out = add(out, p)
+        return out if out.size < n.size else None
+    return None
+
+
+def _sums_to_zero(x: Node, axes: tuple) -> bool:
+    """Σₖ x = 0 by centering, read through products: 1ᵀ(C B) = (1ᵀC) B, (A C) 1 = A (C 1),
+    1ᵀ(C v) = (1ᵀC) v, and the sums of an outer product a bᵀ are (1ᵀa) bᵀ and a (bᵀ1)."""
+    name = x.op.name
+    if name == "matmul" and x.args[0].ndim == 2:
+        a, b = x.args
+        if axes == (0,):
+            return _sums_to_zero(a, (0,))
+        return x.ndim == 2 and b.ndim == 2 and axes == (1,) and _sums_to_zero(b, (1,))
+    if name == "outer" and len(axes) == 1:
+        return _sums_to_zero(x.args[axes[0]], (0,))
+    inner = _centered(sum_(x, axes, True)) if x.op.algebra in ("add", "sub") else None
+    return inner is not None and core.is_zero(inner)
+
+
+@rule(SUM, "sum-of-centered")
+def _sum_centered(n):
+    """Column sums of centered data vanish, alone or inside a product: 1ᵀ(X - 1x̄ᵀ) = 0,
+    1ᵀ(X - 1x̄ᵀ) B = 0 (rows alike). Measure: the tree shrinks (checked)."""
+    x = n.args[0]
+    if x.op.algebra in ("add", "sub"):
+        return _centered(n)
+    if x.op.name in ("matmul", "outer") and _sums_to_zero(x, n.params[0]):
+        return core.zeros(*n.shape)
+    return None
 
 
 @rule(SUM, "sum-of-transpose")
