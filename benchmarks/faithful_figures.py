@@ -2,6 +2,8 @@
 
     python benchmarks/faithful_figures.py                 # 10,000 random objectives
     python benchmarks/faithful_figures.py --count 500     # a smaller run
+    python benchmarks/faithful_figures.py --seed 7 --dump failures.txt   # other examples;
+                                                          # every failure written out
 
 Random expressions e and objectives y (tests/strategies.py, all constructs) and the gradient
 of y with respect to each of its variables. Counts, each with a target of 0:
@@ -41,16 +43,19 @@ def _kind(err: str) -> str:
     return re.sub(r"\(shape .*|\(column.*|: .*?(?=\()", "", line)[:90]
 
 
-def run(count: int, check_every: int, seed: int = 0) -> dict:
+def run(count: int, check_every: int, seed: int | None = None) -> dict:
+    """`seed` None: the derandomized examples (the same every run); else Hypothesis's seed."""
     from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hypothesis_seed
     from hypothesis import strategies as st
 
     stats = collections.Counter()
     reparse: dict[str, str] = {}
     checks: dict[str, str] = {}
+    every: list[str] = []  # every failure, in full
     texs: list[str] = []
 
-    @settings(max_examples=count, derandomize=True, deadline=None, database=None,
+    @settings(max_examples=count, derandomize=seed is None, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(objectives(), st.integers(0, 2**31 - 1))
     def one(ey, point):
@@ -63,10 +68,12 @@ def run(count: int, check_every: int, seed: int = 0) -> dict:
             stats["formulas"] += 1
             tex = sg.latex(it)
             texs.append(tex)
+            stats["longest"] = max(stats["longest"], len(tex))
             err = reparse_error(it, point, tex, declare=decl)
             if err:
                 stats["reparse_fail"] += 1
                 reparse.setdefault(_kind(err), err)
+                every.append(f"[parse back] {err}\n  expr: {it!r}")
         for x, (g, _) in zip(xs, items[1:]):
             stats["gradients"] += 1
             if stats["gradients"] % check_every:
@@ -80,7 +87,10 @@ def run(count: int, check_every: int, seed: int = 0) -> dict:
             if not ok:
                 stats["check_wrong"] += 1
                 checks.setdefault(why.splitlines()[0][:90], f"{sg.latex(g)}\n  {why}")
+                every.append(f"[check] {sg.latex(g)}\n  of {y!r} wrt {x!r}\n  {why}")
 
+    if seed is not None:
+        one = hypothesis_seed(seed)(one)
     t = time.perf_counter()
     one()
     stats["seconds_reparse_check"] = round(time.perf_counter() - t)
@@ -92,20 +102,27 @@ def run(count: int, check_every: int, seed: int = 0) -> dict:
             compile_bad += [(msg, batch[j] if j >= 0 else "") for j, msg in compile_errors(batch)]
         stats["seconds_compile"] = round(time.perf_counter() - t)
     stats["compile_fail"] = len(compile_bad)
+    every += [f"[compile] {msg}: {tex}" for msg, tex in compile_bad]
     return {"stats": dict(stats), "reparse": reparse, "checks": checks,
-            "compile": compile_bad[:5], "pdflatex": HAS_PDFLATEX}
+            "compile": compile_bad[:5], "pdflatex": HAS_PDFLATEX, "every": every}
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=10_000, help="random objectives")
     ap.add_argument("--check-every", type=int, default=10, help="check() every k-th gradient")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="draw other examples (default: the derandomized ones)")
+    ap.add_argument("--dump", type=Path, default=None, help="write every failure to this file")
     args = ap.parse_args(argv)
-    out = run(args.count, args.check_every)
+    out = run(args.count, args.check_every, args.seed)
+    if args.dump is not None:
+        args.dump.write_text("\n\n".join(out["every"]) + "\n")
     s = out["stats"]
     print(f"{s['objectives']} objectives, {s['formulas']} printed formulas "
           f"({s['gradients']} gradients), {s['checked']} checked")
-    print(f"(a) do not parse back to their value: {s.get('reparse_fail', 0)}")
+    print(f"(a) do not parse back to their value: {s.get('reparse_fail', 0)} "
+          f"(the longest formula: {s['longest']} characters)")
     for kind, ex in out["reparse"].items():
         print(f"    {kind}\n      e.g. {ex.splitlines()[0][:160]}")
     print(f"(b) do not compile: {s['compile_fail']}"

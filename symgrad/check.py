@@ -304,32 +304,34 @@ def check(claim, y, wrt=None, shapes: ShapesArg = None, *, seed: int = 0, bindin
                            upstream, decls)
         res = Builder(claim, decls, ups).document(statements(claim))
         claim_node, wrt = res.expr, (wrt if wrt is not None else res.wrt)
+        row = res.row
     else:
-        claim_node = core.as_node(claim)
+        claim_node, row = core.as_node(claim), False
     if wrt is None:
         raise DifferentiationError(
             r"say which variable the claim differentiates by: wrt=..., or write the claim as "
             r"\frac{\partial L}{\partial b} = ...")
     x = find_variable(wrt, y_node, decls)
     truth = grad(y_node, x, upstream=upstream) if upstream is not None else grad(y_node, x)
-    return _decide(claim_node, truth, y_node, x, upstream, seed, bindings, samples, rtol)
+    return _decide(claim_node, truth, y_node, x, upstream, seed, bindings, samples, rtol, row)
 
 
-def _orientation(shape) -> str:
+def _orientation(shape, row: bool = False) -> str:
+    """How a shape reads on paper; `row`: a 1-D claim written as a row (x^\top A)."""
     nonunit = [s for s in shape if s != 1]
     if len(nonunit) != 1:
         return "other"
-    if len(shape) == 2 and shape[0] == 1:
+    if (len(shape) == 2 and shape[0] == 1) or (len(shape) == 1 and row):
         return "row"
     return "column"
 
 
 def _decide(claim: Node, truth: Node, y: Node, x: Node, upstream: Node | None, seed: int,
-            nbind: int, nsamp: int, rtol: float) -> Verdict:
+            nbind: int, nsamp: int, rtol: float, row: bool = False) -> Verdict:
     shape_note: list[str] = []
     shape_ok = claim.shape == truth.shape
     if not shape_ok and [s for s in claim.shape if s != 1] == [s for s in truth.shape if s != 1] \
-            and _orientation(claim.shape) == _orientation(truth.shape):
+            and _orientation(claim.shape, row) == _orientation(truth.shape):
         claim = conform(claim, truth.shape)  # (n,) and (n, 1) are the same column on paper
         shape_ok = True
     if not shape_ok:

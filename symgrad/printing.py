@@ -22,6 +22,7 @@ from .node import Node, describe, install_printers, topo
 from .op import ADD, ATOM, FRAC, HAD, NEG, POSTFIX, PROD
 from .ops.core import as_node
 from .ops.shape import explicit_broadcast
+from .shapes import broadcast_shapes
 from .tensor_print import index_notation, needs_index_notation
 
 SUB = dict(zip("0123456789aehijklmnoprstuvx+-()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋₍₎"))
@@ -266,15 +267,17 @@ class Printer:
         return f"{self.operand(a, out_shape, PROD)}/{self.arg(b, ATOM)}", PROD
 
     def power(self, base: Node, p: Node, elementwise: bool, value=None) -> tuple[str, int]:
-        """base^p; `value` is p's number when it is one (Unicode writes it as a superscript)."""
-        b = self.arg(base, ATOM)
+        """base^p; `value` is p's number when it is one (Unicode writes it as a superscript).
+        A broadcast operand prints in explicit form, as those of ⊙ (1ₙ vᵀ, not v)."""
+        out = broadcast_shapes(base.shape, p.shape)
+        b = self.operand(base, out, ATOM)
         if self.is_latex:
             circ = "\\circ " if elementwise else ""
-            return f"{b}^{{{circ}{self.fmt(p)[0]}}}", POSTFIX
+            return f"{b}^{{{circ}{self.operand(p, out, 0)}}}", POSTFIX
         if value is not None and value.is_Integer:
             e = "".join(SUP[c] for c in str(value))
         else:
-            e = "^(" + self.fmt(p)[0] + ")"
+            e = "^(" + self.operand(p, out, 0) + ")"
         return b + ("∘" if elementwise else "") + e, POSTFIX
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import symgrad as sg
+from symgrad.check import _close, _values_and_noise
 from symgrad.node import Node
 from symgrad.numeric import variables
 from symgrad.testing import random_env, random_sizes
@@ -47,7 +48,14 @@ def reparse_error(e: Node, seed: int = 0, tex: str | None = None,
         want = sg.evaluate(e, env, sizes)
         val = sg.evaluate(got, env, sizes)
     if not np.allclose(val, want, rtol=1e-8, atol=1e-10, equal_nan=True):
-        return f"{tex}\n  parses to {got!r}, another value than {e!r}"
+        # Not within a fixed tolerance: within float64 rounding of the two computations
+        # (measured as check() does: both again with every value moved by a few ulps)?
+        # Equal formulas associated differently round differently, which cancellation
+        # can magnify beyond any fixed tolerance.
+        with np.errstate(all="ignore"):
+            a, b, noise = _values_and_noise(got, e, env, sizes, rng)
+        if not _close(a, b, 1e-8, noise):
+            return f"{tex}\n  parses to {got!r}, another value than {e!r}"
     return None
 
 

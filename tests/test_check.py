@@ -125,6 +125,18 @@ def test_claim_dimension_conventions():
     assert not v.ok
 
 
+def test_a_row_written_as_a_transposed_vector_is_a_row():
+    """x^T C^T of a 1-D x is a row on paper: the gradient of a (1, m) row r, so judged right
+    (it was 'off by a transpose': the parser's 1-D result had lost that it was written as a row);
+    the column C x stays off by a transpose."""
+    right = r"-\frac{1}{m} (\sin(A) \mathbf{1}_{m})^{\top} C^{\top}"
+    y = r"-\frac{1}{m} r C \sin(A) \mathbf{1}_m"
+    shapes = "r: 1×m, C: m×n, A: n×m"
+    assert sg.check(right, y, "r", shapes).ok
+    v = sg.check(r"-\frac{1}{m} C \sin(A) \mathbf{1}_{m}", y, "r", shapes)
+    assert not v.ok and "off by a transpose" in v.summary
+
+
 @pytest.mark.parametrize("args,err,match", [
     ((r"a", r"a^\top x", None, "a: n, x: n"), sg.DifferentiationError, "which variable"),
     ((r"a", r"a^\top x", "q", "a: n, x: n"), sg.DifferentiationError, "not a variable"),

@@ -9,8 +9,10 @@ Paper notation has no 1-D/2-D distinction, NumPy does; the conventions chosen he
   c^\\top` broadcasts `c`); transposed before a matrix it is the row `(1, n)`.
 - `x^\\top` of a 1-D `x` is a row: `x^\\top y` is the scalar `x @ y`, `x^\\top A` is `x @ A`,
   `x y^\\top` the outer product; alone it is the `(1, n)` matrix.
-- In `+ - \\odot \\oslash`, a 1-D operand next to an `(n, 1)` column is that column (NumPy
-  would broadcast the two to `(n, n)`, which no paper means).
+- In `+ - \\odot \\oslash` and `^{\\circ p}`, a 1-D operand next to an `(n, 1)` column or a
+  1×1 is a column (NumPy would broadcast them to `(n, n)` or `(1, n)`, which no paper means).
+- A `(1,)` or 1×1 factor is a number: where it cannot multiply, it scales. A column where a
+  function needs a vector is that vector; a vector where it needs a matrix is its column.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ def conform(expr: Node, shape) -> Node:
         and len(expr.args) == 1
     if elementwise or op.name == "neg":
         return Node(op, (conform(expr.args[0], shape),), expr.params)
-    if op.name in ("add", "sub", "mul", "div", "pow") and any(a.ndim == 0 for a in expr.args):
+    if op.name in ("add", "sub", "mul", "div", "pow") and any(a.ndim == 0 for a in expr.args) \
+            and any(a.ndim for a in expr.args):
         args = tuple(a if a.ndim == 0 else conform(a, shape) for a in expr.args)
         return Node(op, args, expr.params)
     return api.reshape(expr, shape)
@@ -145,9 +148,10 @@ class Builder(Products, Postfix):
                         LatexSyntaxError, "the left side of '=' must be a name (f = ...) or a "
                         r"derivative (\frac{\partial L}{\partial b} = ...)", first.lhs.pos)
         expr = self.expression(first.ast)
+        row = self._row
         if label is not None:
             expr = api.name(label, expr)
-        return Result(expr, label, wrt, self.d)
+        return Result(expr, label, wrt, self.d, row=row)
 
     def result_first(self, main: list[Statement]) -> tuple[Statement, list[Statement]]:
         """The result and the definitions in the order they can be built. The result is the
@@ -180,7 +184,9 @@ class Builder(Products, Postfix):
     def expression(self, ast: A) -> Node:
         try:
             v = self.value(ast)
-            return self.materialize(v)
+            out = self.materialize(v)
+            self._row = v.row and out.ndim == 1
+            return out
         except _Unknown:
             self.collect_unknown(ast)
             names = sorted(self.unknown, key=self.unknown.get)
@@ -200,6 +206,7 @@ class Builder(Products, Postfix):
             raise type(exc)(caret_message(str(exc), self.text, self._last_pos)) from None
 
     _last_pos = 0
+    _row = False  # the last expression built is a 1-D vector written as a row
 
     # ---- declarations and names -----------------------------------------------------------
     def plain_name(self, ast: A | None) -> str | None:
@@ -353,7 +360,7 @@ class Builder(Products, Postfix):
         c = core.const_value(node)
         if self.foldable(c):
             return V(core.number(-c), a.pos)
-        return V(api.neg(node), a.pos)
+        return V(api.neg(node), a.pos, row=v.row and node.ndim == 1)
 
     def v_had(self, a: A) -> V:
         first, rest = a.kids
@@ -365,8 +372,10 @@ class Builder(Products, Postfix):
                 acc = self.elementwise(api.mul, acc, b, op.start_pos)
             elif op.type == "OTIMES":
                 x, y = self.materialize(acc), self.materialize(b)
-                if {x.ndim, y.ndim} == {1, 2}:  # beside a matrix, a vector is its column
-                    x, y = (api.reshape(z, (z.shape[0], 1)) if z.ndim == 1 else z for z in (x, y))
+                if {x.ndim, y.ndim} == {1, 2}:  # beside a matrix, a vector is its column,
+                    # or the row it is written as (yᵀ Bᵀ)
+                    x, y = (api.reshape(z, (1, z.shape[0]) if v.row else (z.shape[0], 1))
+                            if z.ndim == 1 else z for z, v in ((x, acc), (y, b)))
                 # a scalar is a 1×1 block: its Kronecker product scales
                 acc = V(api.mul(x, y) if 0 in (x.ndim, y.ndim) else api.kron(x, y),
                         op.start_pos)
@@ -424,11 +433,16 @@ class Builder(Products, Postfix):
 
     @staticmethod
     def unify_columns(x: Node, y: Node) -> tuple[Node, Node]:
-        """(n,) next to (n, 1): both are the column; NumPy would make an (n, n) matrix."""
-        if x.ndim == 1 and y.ndim == 2 and y.shape == (x.shape[0], 1) and x.shape[0] != 1:
-            return api.reshape(x, y.shape), y
-        if y.ndim == 1 and x.ndim == 2 and x.shape == (y.shape[0], 1) and y.shape[0] != 1:
-            return x, api.reshape(y, x.shape)
+        """(n,) next to (n, 1): both are the column; NumPy would make an (n, n) matrix. Next to
+        a 1×1 (a number on paper) a 1-D vector is the column too, not NumPy's (1, n) row."""
+        def column(v: Node, other: Node) -> bool:
+            return v.ndim == 1 and v.shape[0] != 1 and other.ndim == 2 and \
+                other.shape in ((v.shape[0], 1), (1, 1))
+
+        if column(x, y):
+            return api.reshape(x, (x.shape[0], 1)), y
+        if column(y, x):
+            return x, api.reshape(y, (y.shape[0], 1))
         return x, y
 
     def sized_like(self, p: V, other: Node, pos: int) -> Node:
@@ -541,7 +555,22 @@ class Builder(Products, Postfix):
         if fname == "softmax" and sub is None and x.ndim == 2:
             self.warn(r"\operatorname{softmax} of a matrix without _{\mathrm{row}} or "
                       r"_{\mathrm{col}}: taken over all entries", a.pos)
-        out = fn(x, sub)
-        if out.op.name != "softmax" and x.ndim == 2 and out.shape == (x.shape[1],):
-            return V(out, a.pos, flex=True)  # a reduction of each column: row or column
+        try:
+            out = fn(x, sub)
+        except ShapeError:
+            # On paper a column is a vector: a column (or a row) where the function needs a
+            # 1-D vector is that vector (diag(c) of a declared n×1 c), a 1-D vector where it
+            # needs a matrix is the column (vec(1ₙ)), as the printer writes them.
+            if x.ndim == 1 and x.shape[0] != 1:
+                x = api.reshape(x, (x.shape[0], 1))
+            elif x.ndim == 2 and 1 in x.shape and x.shape[0] != x.shape[1]:
+                x = api.reshape(x, (x.shape[0] * x.shape[1],))
+            else:
+                raise
+            out = fn(x, sub)
+        if out.op.name != "softmax" and x.ndim == 2 and out.ndim == 1 \
+                and axis_from_sub(sub, fname) == 0:
+            # a reduction of each column: row or column (by its axis: a square X's
+            # logsumexp_{row} has the same shape, and it is a column)
+            return V(out, a.pos, flex=True)
         return V(out, a.pos)

@@ -124,4 +124,5 @@ class Postfix:
 
     def p_hpow(self, v: V, p: A, base: A) -> V:
         e = self.materialize(self.value(p.kids[0]))
-        return V(self.power(self.materialize(v), e, p.pos), v.pos)
+        x, e = self.unify_columns(self.materialize(v), e)  # elementwise, as ⊙ reads them
+        return V(self.power(x, e, p.pos), v.pos)

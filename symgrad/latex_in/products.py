@@ -115,7 +115,10 @@ class Products:
             L = self.resolve_left(L, R, pos)
         if R.pending:
             R = self.resolve_right(L, R, pos)
-        if L.flex and not L.row and R.node.ndim > 0:
+        if L.flex and not L.row and R.node.ndim > 0 and not (
+                R.row or (R.node.ndim == 2 and R.node.shape[0] == 1)):
+            # a row times R, as the column it is would not multiply R (before a row it is
+            # the column of an outer product: logsumexp_col(B) yᵀ)
             L = V(api.reshape(L.node, (1, L.node.shape[0])), L.pos)
         if R.flex and not R.row and L.node.ndim > 0 and (
                 (L.node.ndim == 2 and L.node.shape[1] == 1) or (L.node.ndim == 1 and not L.row)):
@@ -155,7 +158,13 @@ class Products:
             return V(api.mul(api.reshape(a, ()), b), L.pos)
         if b.shape == (1, 1) and a.ndim == 1 and a.shape[0] != 1 and not L.row:  # x s
             return V(api.mul(a, api.reshape(b, ())), L.pos)
-        return self.matmul(a, b, L, R, pos)
+        try:
+            return self.matmul(a, b, L, R, pos)
+        except (ShapeError, AmbiguousInputError):
+            # a (1,) vector is a number on paper: where it cannot multiply, it scales
+            if (1,) not in (a.shape, b.shape):
+                raise
+        return V(api.mul(a, b), L.pos)
 
     def matmul(self, a: Node, b: Node, L: V, R: V, pos: int) -> V:
         if a.ndim == 1:

@@ -16,7 +16,10 @@ from ..errors import LatexSyntaxError
 from ..names import GREEK
 from ..op import REGISTRY
 
-MAX_CHARS = 30_000  # longer input is refused (parsing is linear: about 1 s for the longest)
+# Longer input is refused. Parsing is linear (about 1 s per 30,000 characters), and symgrad's
+# own unsimplified Hessians print to 100,000 characters and more, which must parse back. The
+# web server bounds untrusted input far below this (web/server.py: MAX_BODY bytes a request).
+MAX_CHARS = 1_000_000
 MAX_NESTING = 60  # brackets, braces and bars open at once
 
 GREEK_NAMES = GREEK | {"ell", "varsigma", "varrho", "varpi", "digamma"}

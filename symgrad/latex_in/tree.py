@@ -78,3 +78,4 @@ class Result:
     label: str | None = None  # f in "f = ..."
     wrt: str | None = None  # b in "\frac{\partial L}{\partial b} = ..."
     decls: Declarations = field(default_factory=Declarations)
+    row: bool = False  # a 1-D result written as a row (x^\top A): on paper, not a column

@@ -240,6 +240,11 @@ def _print_reduction(n, P):  # softmax_{row}(X): the spelling with the axes as a
         return P.transpose(col)
     x = n.args[0]
     label = _axes_label(x, n.params[0])
+    if label and all(x.shape[a] == 1 for a in n.params[0]):
+        # Over a unit axis (each row of a column) is over one entry: x itself, or ones. The
+        # label alone would not say it: a column's text may read as a 1-D vector, whose
+        # labelled axis is the long one (as sums over a unit axis, never printed).
+        return P.fmt(reshape(x, n.shape)) if n.op is LSE else P.ones(n.shape)
     return P.spelled(n, P.sub_text(label) if label else ""), ATOM
 
 
