@@ -44,7 +44,8 @@ def function_words() -> dict[str, str]:
 CONNECTIVES = {"where", "with", "and", "for", "if", "s.t.", "given"}
 
 UNSUPPORTED = {
-    "sum": r"sums are written with ones vectors: \mathbf{1}^\top X \mathbf{1}, X \mathbf{1}",
+    "sum": r"a sum needs its index: \sum_{i} x_{i} (or ones vectors: \mathbf{1}^\top X "
+           r"\mathbf{1})",
     "prod": "products over an index are not supported",
     "int": "integrals are not supported",
     "nabla": r"write gradients as \frac{\partial L}{\partial f}",
@@ -84,6 +85,9 @@ _WORD = re.compile(r"\\(operatorname\*?|mathrm|text|textrm|textup|textit|mathit|
                    r"|mathnormal)\s*\{\s*([^{}\\]*?)\s*\}")
 _STYLED_NAME = re.compile(r"\s*\{\s*([A-Za-z]|\\[A-Za-z]+)\s*\}")
 _ONE_AS_VECTOR = re.compile(r"\s*(?:_|\^\s*(?:\{\s*)?" + _TEE + ")")
+# \sum_{i j} or \sum_{i=1}^{B} (an index sum; indices.py reads it)
+_SUM = re.compile(r"\\sum(?![A-Za-z])(?:\s|\\(?:no)?limits(?![A-Za-z]))*"
+                  r"_\s*(?:\{([^{}]*)\}|([A-Za-z]))(?:\s*\^\s*(?:\{([^{}]*)\}|([A-Za-z0-9])))?")
 _REALS = re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R)|ℝ")
 _UNICODE = {"ᵀ": "TRANSPOSE", "⊙": "ODOT", "∘": "ODOT", "⊘": "OSLASH", "⊗": "OTIMES", "·": "CDOT",
             "×": "CDOT", "⊕": "OPLUS", "⊖": "OMINUS", "∂": "PARTIAL", "−": "MINUS", "∈": "IN"}
@@ -322,6 +326,12 @@ class Tokenizer:
         m = _ONES.match(text, i)
         if m:
             self.emit("ONES" if (m.group(1) or m.group(2)) == "1" else "ZEROS", m.group(), i)
+            return m.end()
+        m = _SUM.match(text, i)
+        if m:
+            sub = normalize_sub(m.group(1) or m.group(2) or "")
+            top = m.group(3) if m.group(3) is not None else m.group(4)
+            self.emit("SUMOP", sub + ("" if top is None else "^" + normalize_sub(top)), i)
             return m.end()
         m = _REALS.match(text, i)
         if m:
