@@ -25,6 +25,7 @@ from .ops import arith, core, linalg, shape
 from .ops import kron as kr
 from .shapes import numel
 from .simplify import simplify as _simplify
+from .tensor_print import needs_index_notation
 
 # ---- small builders ----------------------------------------------------------------------------
 
@@ -217,7 +218,11 @@ def jacobian(y: Node | float, x: Node, simplify: bool = True) -> Node:
     xs = var.shape if not is_vec else (_n(var.shape),)
     if y.ndim + len(xs) > 2 and is_vec:
         raise _too_many_axes(y, var, "Jacobian")
-    if y.ndim + len(xs) > 2:  # beyond matrices: the VJP batched over unit upstreams
+    if is_vec and _has_tensors(y):
+        raise UnsupportedError(f"the vec form of a Jacobian through arrays of three or more "
+                               f"axes is not supported; take jacobian(y, {var.params.name})")
+    if y.ndim + len(xs) > 2 or _has_tensors(y):  # beyond matrices: the VJP batched over
+        # unit upstreams
         return _finish(_batched_jacobian(y, var, simplify), simplify)
     if y.ndim == 0:  # the gradient
         g = vjp(y, var, core.number(1), simplify=simplify)
@@ -230,6 +235,11 @@ def jacobian(y: Node | float, x: Node, simplify: bool = True) -> Node:
         else:
             out = shape.reshape(shape.transpose(linear_matrix(g, u)), y.shape + xs)
     return _finish(out, simplify)
+
+
+def _has_tensors(e: Node) -> bool:
+    """Does e have arrays beyond matrices (which the matrix-form reader does not know)?"""
+    return any(needs_index_notation(n) for n in topo(e))
 
 
 def _batched_jacobian(y: Node, x: Node, simplify: bool) -> Node:
@@ -256,7 +266,11 @@ def hessian(L: Node | float, x: Node, simplify: bool = True) -> Node:
                          "(take the Jacobian of its gradient, or sum it)")
     var, is_vec = _wrt(x)
     Ls = _simplify(L) if simplify else L
-    if var.ndim >= 2 and not is_vec:  # 4 or more axes: the Jacobian of the gradient
+    if is_vec and _has_tensors(Ls):
+        raise UnsupportedError(f"the vec form of a Hessian through arrays of three or more "
+                               f"axes is not supported; take hessian(L, {var.params.name})")
+    if (var.ndim >= 2 and not is_vec) or _has_tensors(Ls):  # the Jacobian of the gradient,
+        # batched (4 or more axes, or arrays beyond matrices inside)
         g = vjp(Ls, var, core.number(1), simplify=simplify)
         return _finish(_batched_jacobian(g, var, simplify), simplify)
     g = vjp(Ls, var, core.number(1), simplify=simplify)  # derivatives say the names given

@@ -475,3 +475,80 @@ def balanced_braces(latex: str) -> bool:
                 return False
         i += 1
     return depth == 0
+
+
+# ---- tensors of up to four axes (an independent, smaller grammar) --------------------------------
+TB, TN, TK, TH = sg.dims("B N K H")
+#: Shapes of tensor variables and intermediates: broadcasting partners, unit axes, batches.
+TENSOR_UNIVERSE: tuple[Shape, ...] = (
+    (), (TK,), (TN, TK), (TB, TN, TK), (TB, 1, TK), (1, TN, 1), (TH, TB, TN, TK),
+    (TK, TN), (TB, TK, TN), (TB, TN, TN), (TN,), (TB, TN), (TH, TB, TN, TN), (TH, 1, TN, TK),
+)
+
+
+def _tensor_shape_of(build, *shapes) -> Shape | None:
+    """The shape symgrad gives build(*placeholders), or None where it refuses (tables only)."""
+    try:
+        return build(*(variable(f"P{i}", *s) for i, s in enumerate(shapes))).shape
+    except SymgradError:
+        return None
+
+
+def _tensor_tables() -> dict[Shape, list[tuple[str, Callable, tuple[Shape, ...]]]]:
+    """target shape -> (label, build, operand shapes) of every production that fits."""
+    U = TENSOR_UNIVERSE
+    prods: list[tuple[str, Callable, tuple[Shape, ...]]] = []
+    for a, b in itertools.product(U, repeat=2):
+        prods += [("add", lambda x, y: x + y, (a, b)), ("mul", lambda x, y: x * y, (a, b)),
+                  ("matmul", lambda x, y: x @ y, (a, b))]
+    for a in U:
+        for axes in [None, 0, -1, (0, -1), (1,)] if a else []:
+            for kd in (False, True):
+                prods.append(("sum", lambda x, ax=axes, kd=kd: sg.sum(x, ax, kd), (a,)))
+                prods.append(("lse", lambda x, ax=axes, kd=kd: sg.logsumexp(x, ax, kd), (a,)))
+        if len(a) >= 2:
+            prods.append(("swapaxes", lambda x: sg.swapaxes(x, 0, -1), (a,)))
+            prods.append(("softmax", lambda x: sg.softmax(x, -1), (a,)))
+        if len(a) >= 3:
+            prods.append(("transpose", lambda x: sg.transpose(x, (1, 0) + tuple(
+                range(2, x.ndim))), (a,)))
+    table: dict[Shape, list] = {s: [] for s in U}
+    for label, build, shapes in prods:
+        s = _tensor_shape_of(build, *shapes)
+        if s in table:
+            table[s].append((label, build, shapes))
+    return table
+
+
+TENSOR_TABLE = _tensor_tables()
+TENSOR_UNARY = (sg.tanh, sg.sin, sg.sigmoid)
+
+
+@st.composite
+def tensor_expressions(draw, shape: Shape | None = None, max_depth: int = 3) -> Node:
+    """A random expression of up to four axes with NumPy broadcasting, batched @, reductions
+    over axes and tuples of axes (keepdims), softmax, transposes; shared subexpressions."""
+    if shape is None:
+        shape = draw(st.sampled_from([s for s in TENSOR_UNIVERSE if len(s) >= 2]))
+    pool: dict[Shape, list[Node]] = {}
+
+    def build(s: Shape, depth: int) -> Node:
+        options = ["leaf"] + (["unary", "op"] if depth > 0 and TENSOR_TABLE[s] else []) + (
+            ["reuse"] if pool.get(s) else [])
+        kind = draw(st.sampled_from(options))
+        if kind == "leaf":
+            k = TENSOR_UNIVERSE.index(s)
+            node = variable(f"T_{k}", *s) if s else variable("t")
+        elif kind == "unary":
+            node = draw(st.sampled_from(TENSOR_UNARY))(build(s, depth - 1))
+        elif kind == "reuse":
+            return draw(st.sampled_from(pool[s]))
+        else:
+            _, b, shapes = draw(st.sampled_from(TENSOR_TABLE[s]))
+            node = b(*(build(t, depth - 1) for t in shapes))
+        pool.setdefault(s, []).append(node)
+        return node
+
+    node = build(tuple(shape), max_depth)
+    assert node.shape == tuple(shape), (node, node.shape, shape)
+    return node

@@ -5,4 +5,4 @@ derivative that needs a later family's constructor reads it from `symgrad.op.lat
 time. So there is no import cycle among them.
 """
 
-from . import core, shape, arith, elementwise, reduce, einsum, linalg, kron, api  # noqa: F401, I001
+from . import core, shape, axes, arith, elementwise, reduce, einsum, linalg, kron, api  # noqa: F401, I001

@@ -9,6 +9,7 @@ import sympy
 from ..errors import SizeError
 from ..node import install_operators
 from .arith import add, div, mul, neg, pow, sub  # noqa: F401
+from .axes import expand_dims, swapaxes  # noqa: F401
 from .core import (  # noqa: F401
     as_node,
     constant,
@@ -42,14 +43,7 @@ from .elementwise import (  # noqa: F401
 from .kron import commutation, kron, unvec, vec  # noqa: F401
 from .linalg import det, diag, inv, logdet, matmul, norm, outer, trace  # noqa: F401
 from .reduce import cumsum, logsumexp, mean, softmax, sum_  # noqa: F401
-from .shape import (  # noqa: F401
-    broadcast_to,
-    expand_dims,
-    reshape,
-    sum_to,
-    swapaxes,
-    transpose,
-)
+from .shape import broadcast_to, reshape, sum_to, transpose  # noqa: F401
 
 
 def dims(names: str) -> sympy.Symbol | tuple[sympy.Symbol, ...]:
