@@ -31,19 +31,30 @@ from .declare import key_of
 from .functions import function
 from .tree import A, V
 
-_INDEX = re.compile(r"[A-Za-z]|1")
+# An index: a letter, a letter numbered when the letters run out (a_{1}), or 1 (a unit axis)
+_INDEX = re.compile(r"[A-Za-z](?:_\{?\d+\}?)?|1")
 
 
 def read_indices(sub: str | None) -> list[str] | None:
-    """`ijk`, `i j k`, `i, 1, k` -> ['i', 'j', 'k']; None when sub is not a list of indices
-    (one letter or the unit index 1 each)."""
+    """`ijk`, `i j k`, `i, 1, k`, `i, a_{1}` -> ['i', 'j', 'k'] ...; None when sub is not a
+    list of indices."""
     if not sub:
         return None
     s = sub.strip()
-    parts = [p.strip() for p in s.split(",")] if "," in s else s.split() if " " in s else list(s)
+    if "," in s:
+        parts = [p.strip() for p in s.split(",")]
+    elif " " in s:
+        parts = s.split()
+    else:
+        parts = [s] if _INDEX.fullmatch(s) else list(s)
     if not parts or not all(_INDEX.fullmatch(p) for p in parts):
         return None
-    return parts
+    return [p.replace("{", "").replace("}", "") for p in parts]
+
+
+def _what(x: Node) -> str:
+    """A declared array by its name (its entries printed would be [X_{ijk}]_{ijk})."""
+    return f"{x.params[0]} (shape {fmt_shape(x.shape)})" if x.op is core.VAR else describe(x)
 
 
 class T:
@@ -166,7 +177,7 @@ class IndexReader:
                 if top is not None:
                     for c in letters:
                         self.size_of(c, top, a.pos)
-            stack.extend(_children(a))
+            stack.extend(reversed(list(_children(a))))  # left to right: errors name the later
 
     def sum_spec(self, a: A) -> tuple[list[str], object]:
         spec = a.kids[0]
@@ -311,10 +322,10 @@ class IndexReader:
     def indexed(self, x: Node, letters: list[str], pos: int) -> T:
         """x at indices `letters` (its leading axes; a repeated index is the diagonal)."""
         if len(letters) > x.ndim:
-            raise self.fail(ShapeError, f"{len(letters)} indices for {describe(x)}", pos)
+            raise self.fail(ShapeError, f"{len(letters)} indices for {_what(x)}", pos)
         for k, c in enumerate(letters):
             if c == "1" and x.shape[k] != 1:
-                raise self.fail(ShapeError, f"the index 1 names axis {k + 1} of {describe(x)}, "
+                raise self.fail(ShapeError, f"the index 1 names axis {k + 1} of {_what(x)}, "
                                 f"which has {x.shape[k]} entries, not 1", pos)
         self.name_axes(x.shape, letters, pos)
         keep = [k for k, c in enumerate(letters) if c != "1"]
@@ -322,11 +333,13 @@ class IndexReader:
             x = api.reshape(x, tuple(x.shape[k] for k in keep) + x.shape[len(letters):])
         idx = [letters[k] for k in keep]
         if len(set(idx)) < len(idx):  # X_{ii}: the diagonal, by einsum
-            chars = "".join(idx)
+            uniq = list(dict.fromkeys(idx))
+            char = {c: chr(ord("a") + k) for k, c in enumerate(uniq)}
             rest = "".join(chr(ord("A") + k) for k in range(x.ndim - len(idx)))
-            uniq = "".join(dict.fromkeys(chars))
-            x = api.einsum(f"{chars}{rest}->{uniq}{rest}", x)
-            idx = list(uniq)
+            spec = "".join(char[c] for c in idx) + rest + "->" + \
+                "".join(char[c] for c in uniq) + rest
+            x = api.einsum(spec, x)
+            idx = uniq
         return T(x, idx)
 
     def delta(self, letters: list[str], pos: int) -> T:

@@ -87,7 +87,7 @@ _STYLED_NAME = re.compile(r"\s*\{\s*([A-Za-z]|\\[A-Za-z]+)\s*\}")
 _ONE_AS_VECTOR = re.compile(r"\s*(?:_|\^\s*(?:\{\s*)?" + _TEE + ")")
 # \sum_{i j} or \sum_{i=1}^{B} (an index sum; indices.py reads it)
 _SUM = re.compile(r"\\sum(?![A-Za-z])(?:\s|\\(?:no)?limits(?![A-Za-z]))*"
-                  r"_\s*(?:\{([^{}]*)\}|([A-Za-z]))(?:\s*\^\s*(?:\{([^{}]*)\}|([A-Za-z0-9])))?")
+                  r"_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z]))(?:\s*\^\s*(?:\{([^{}]*)\}|([A-Za-z0-9])))?")
 _REALS = re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R)|ℝ")
 _UNICODE = {"ᵀ": "TRANSPOSE", "⊙": "ODOT", "∘": "ODOT", "⊘": "OSLASH", "⊗": "OTIMES", "·": "CDOT",
             "×": "CDOT", "⊕": "OPLUS", "⊖": "OMINUS", "∂": "PARTIAL", "−": "MINUS", "∈": "IN"}

@@ -120,7 +120,7 @@ def _mf_matmul(R, n: Node) -> Node:
 def _entry_matmul(n: Node, E, idx):  # (A B)_{ij} = sum_l A_{il} B_{lj}
     a, b = n.args
     k = a.shape[-1]
-    c = "1" if k == 1 else E.fresh()
+    c = "1" if k == 1 else E.fresh(k)
     ia = (idx[0], c) if a.ndim == 2 else (c,)
     ib = (c, idx[-1]) if b.ndim == 2 else (c,)
     return E.summed([c] if k != 1 else [], E.product([E.entry(a, ia), E.entry(b, ib)]))
