@@ -29,6 +29,7 @@ from ..ops import api, core
 from ..shapes import fmt_shape
 from .declare import key_of
 from .functions import function
+from .index_formulas import formula_entry, read_formulas
 from .tree import A, V
 
 # An index: a letter, a letter numbered when the letters run out (a_{1}), or 1 (a unit axis)
@@ -87,9 +88,13 @@ def entry_ref(b, a: A):
     (a declared name, even with a subscript, stays that name)."""
     base, sub, kind = a.kids
     letters = read_indices(sub)
-    if letters is None or not any(c != "1" for c in letters):
-        return None
     known = b.d.vars.keys() | b.d.defs.keys()
+    if letters is None:
+        specs = read_formulas(sub)
+        x = b.d.vars.get(key_of(base), b.d.defs.get(key_of(base)))
+        return ("formula", x, specs) if specs and x is not None else None
+    if not any(c != "1" for c in letters):
+        return None
     if key_of(base + "_" + sub.replace(" ", "")) in known:
         return None
     if base == "delta" and kind == "GREEK" and key_of("delta") not in known:
@@ -286,11 +291,18 @@ class IndexReader:
         ref = entry_ref(self.b, a)
         if ref[0] == "delta":
             return self.delta(ref[1], a.pos)
+        if ref[0] == "formula":
+            return formula_entry(self, ref[1], ref[2], a.pos)
         return self.indexed(ref[1], ref[2], a.pos)
 
     def i_paren_sub(self, a: A) -> T:
         inner, sub, spos = a.kids
         letters = read_indices(sub)
+        specs = read_formulas(sub) if letters is None else None
+        if specs and not has_indices(self.b, inner):
+            node = self.inner.get(id(a))
+            return formula_entry(self, node if node is not None else self.b.materialize(
+                self.b.value(inner)), specs, spos)
         if letters is None:
             raise self.fail(LatexSyntaxError, f"cannot read the indices {{{sub}}}: one letter "
                             "or the unit index 1 each (index formulas of reshapes are not read)",

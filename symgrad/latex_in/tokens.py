@@ -88,6 +88,7 @@ _ONE_AS_VECTOR = re.compile(r"\s*(?:_|\^\s*(?:\{\s*)?" + _TEE + ")")
 # \sum_{i j} or \sum_{i=1}^{B} (an index sum; indices.py reads it)
 _SUM = re.compile(r"\\sum(?![A-Za-z])(?:\s|\\(?:no)?limits(?![A-Za-z]))*"
                   r"_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z]))(?:\s*\^\s*(?:\{([^{}]*)\}|([A-Za-z0-9])))?")
+_INDEX_FORMULA = re.compile(r"\\lfloor|\\bmod|\(\w - 1\)")
 _REALS = re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R)|ℝ")
 _UNICODE = {"ᵀ": "TRANSPOSE", "⊙": "ODOT", "∘": "ODOT", "⊘": "OSLASH", "⊗": "OTIMES", "·": "CDOT",
             "×": "CDOT", "⊕": "OPLUS", "⊖": "OMINUS", "∂": "PARTIAL", "−": "MINUS", "∈": "IN"}
@@ -313,7 +314,10 @@ class Tokenizer:
         sub = normalize_sub(raw)
         if not sub:
             raise syntax_error("an empty subscript", text, i)
-        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},×]+", sub):
+        if _INDEX_FORMULA.search(sub) and len(sub) <= 2000 and re.fullmatch(
+                r"[\w\\ +\-{},()/]+", sub):
+            pass  # a reshape's index formula: \lfloor (i - 1) / 3 \rfloor + 1 (indices.py)
+        elif len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},×]+", sub):
             raise syntax_error(f"unreadable subscript {raw!r}", text, j)
         self.emit("SUB", sub, i)
         return end

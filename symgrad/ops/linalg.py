@@ -269,6 +269,8 @@ OUTER = register(Op(
     batch=lambda n, args, deps, lead: later.batched_einsum(("i", "j"), "ij", args, deps, lead),
     vjp=lambda n, g, needs: (matmul(g, n.args[1]), matmul(transpose(g), n.args[0])),
     print=_print_outer, numpy=lambda n, vals, sizes: np.outer(vals[0], vals[1]),
+    entry=lambda n, E, idx: E.product([E.entry(n.args[0], idx[:1]),  # (a b^T)_{ij} = a_i b_j
+                                       E.entry(n.args[1], idx[1:])]),
     cases=lambda: [(lambda a, b: outer(a, b), [((3,), "any"), ((4,), "any")])],
     code=lambda n, a, B: B.code(f"{B.fn('outer')}({a[0]}, {a[1]})", hint="{0}{1}T"),
 ))
