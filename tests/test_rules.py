@@ -85,7 +85,15 @@ P, Q, C, v12 = variable("P", 2, 3), variable("Q", 3, 2), variable("C", 6, 2), va
 
 # (op, rule, build): the rule of that op must fire when simplifying build(). Built lazily, so an
 # API change fails one witness, not the module.
+_T, _M, _N = sg.tensor("T", 2, 3, 4), sg.matrix("M", 4, 5), sg.matrix("N", 5, 6)
 WITNESSES = [
+    ("einsum", "einsum-delta", lambda: sg.einsum("ij,bjk->bik", sg.eye(3), _T)),
+    ("einsum", "einsum-of-einsum",
+     lambda: sg.einsum("bij,jk->bik", sg.einsum("bil,lj->bij", _T, _M), _N)),
+    ("permute", "permute-compose", lambda: sg.transpose(sg.transpose(_T, (1, 0, 2)), (2, 0, 1))),
+    ("regroup", "reshape-compose", lambda: sg.reshape(sg.reshape(_T, (6, 4)), (2, 12))),
+    ("permute", "pull-scalar", lambda: sg.transpose(2 * _T, (1, 0, 2))),
+    ("regroup", "pull-scalar", lambda: sg.reshape(2 * _T, (6, 4))),
     ("transpose", "pull-scalar", lambda: sg.transpose(2 * A)),
     ("transpose", "transpose-involution", lambda: sg.transpose(sg.transpose(A))),
     ("transpose", "transpose-product", lambda: sg.transpose(A @ B)),

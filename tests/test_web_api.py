@@ -69,7 +69,8 @@ def test_three_syntaxes_same_gradient_and_hessian(client, expression):
 
 def test_unsupported_jacobian_is_a_message(client):
     out = client.post("/api/derive", json=dict(FOUNDING, jacobian=True, hessian=True)).json()
-    assert "vec form" in out["jacobian"]["b"]["error"]
+    # the (n, k, n, 1) Jacobian is written in index notation, with Kronecker deltas
+    assert r"\delta" in out["jacobian"]["b"]["latex"]
     assert "scalar objective" in out["hessian"]["b"]["error"]
 
 
