@@ -5,6 +5,11 @@ notation is refused with a clear error."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import runpy
+from pathlib import Path
+
 import numpy as np
 import pytest
 from faithful import reparse_error
@@ -12,8 +17,13 @@ from hypothesis import given
 from strategies import ci_examples, seeds, tensor_expressions
 
 import symgrad as sg
+from symgrad.node import topo
 from symgrad.numeric import variables
+from symgrad.ops import core
 from symgrad.ops.core import variable
+from symgrad.testing import random_env, random_sizes
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 B, n, k, T, d, h = sg.dims("B n k T d h")
 SEED = "Z: B×n×k, A: n×k"
@@ -176,3 +186,21 @@ def test_malformed_index_notation_is_refused(latex, err, message):
 def test_sum_without_index_is_refused():
     with pytest.raises(sg.LatexSyntaxError, match=r"a sum needs its index"):
         sg.parse(r"\sum X", LAYER)
+
+
+def test_named_intermediates_parse_back_as_definitions():
+    """The attention example's gradient (heads as an axis), its named Q, K, S written as
+    definitions after it: the document parses to the gradient's value."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        example = runpy.run_path(str(EXAMPLES / "tensors.py"))
+    e = example["grad_Wq"]
+    names = [m for m in topo(e) if m.op is core.NAME]
+    assert names
+    doc = sg.latex(e) + "".join(rf", \quad {m.params[0]} = {sg.latex(m.args[0])}"
+                                for m in names)
+    got = sg.parse(doc, variables([e] + [m.args[0] for m in names]), shape=e.shape)
+    rng = np.random.default_rng(2)
+    sizes = random_sizes([e, got], rng)
+    env = random_env([e, got], sizes, rng)
+    np.testing.assert_allclose(sg.evaluate(got, env, sizes), sg.evaluate(e, env, sizes),
+                               rtol=1e-9, atol=1e-12)

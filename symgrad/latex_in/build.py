@@ -128,6 +128,7 @@ class Builder(Products, Postfix):
         if not main:
             raise self.fail(LatexSyntaxError, "no expression, only declarations", 0)
         first, defs = self.result_first(main)
+        self.result_ast = first.ast  # shape_hint is the result's, not a definition's
         for s in defs:
             if s.kind != "eq" or self.plain_name(s.lhs) is None:
                 raise self.fail(
@@ -210,6 +211,7 @@ class Builder(Products, Postfix):
     _last_pos = 0
     shape_hint = None  # the result's shape, when the caller knows it: sizes [1]_{ijk}
     root_ast = None  # the expression being built
+    result_ast = None  # the result's (the others are definitions)
     _row = False  # the last expression built is a 1-D vector written as a row
 
     # ---- declarations and names -----------------------------------------------------------

@@ -130,7 +130,7 @@ class IndexReader:
         self.b = b
         self.sizes: dict[str, tuple[object, int]] = {}  # index -> (size, where first sized)
         self.inner: dict[int, Node] = {}  # matrix expressions indexed, built once
-        core_root = b.root_ast
+        core_root = b.root_ast if b.root_ast is b.result_ast else None
         while core_root is not None and core_root.kind in ("group", "paren"):
             core_root = core_root.kids[0]
         self.root = core_root
