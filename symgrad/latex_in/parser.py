@@ -261,8 +261,11 @@ def parse(latex: str, shapes: ShapesArg = None, *, shape=None) -> Node:
 
     Juxtaposition is the matrix product between non-scalars and the scalar product otherwise;
     `\\mathbf{1}_n` is the 1-D ones vector (see symgrad/latex_in/build.py for the conventions
-    that make `parse(latex(e))` give back `e`). `shape`, when given, settles what the notation
-    cannot: whether `G \\mathbf{1}_k` is `(n,)` or the column `(n, 1)`.
+    that make `parse(latex(e))` give back `e`). Index notation for tensors (`\\left[ Z_{ijl} +
+    A_{jl} \\right]_{ijl}`, `\\sum_{l}`, `\\delta_{jk}`, per-slice `\\sum_{i} X_{i}^\\top G_{i}`)
+    reads as symgrad prints it (indices.py). `shape`, when given, settles what the notation
+    cannot: whether `G \\mathbf{1}_k` is `(n,)` or the column `(n, 1)`, and the size of an index
+    only the result's bracket lists (`\\left[ A_{jl} \\right]_{ijl}`).
     """
     expr = parse_document(latex, shapes, shape=shape).expr
     if shape is not None:
