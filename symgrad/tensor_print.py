@@ -45,25 +45,31 @@ class IndexWriter:
                 taken.add(m.params.name)
         self.pool = [c for c in POOL if c not in taken]
         self.used = 0
+        self.sizes: dict[str, object] = {}  # a bound index -> the size it runs to
+        self.written: set[str] = set()  # indices that occur in some subscript
         self.matrix_ok: dict[Node, bool] = {}
         for m in nodes:  # children first: is m printable in matrix notation?
             self.matrix_ok[m] = not needs_index_notation(m) and (
                 m.op is core.NAME or all(self.matrix_ok[a] for a in m.args))
 
     # ---- the vocabulary of Op.entry -------------------------------------------------------
-    def fresh(self) -> str:
-        """A new index letter (bound by a sum)."""
+    def fresh(self, size=None) -> str:
+        """A new index letter (bound by a sum over `size` values)."""
         k = self.used
         self.used += 1
         if k < len(self.pool):
-            return self.pool[k]
-        return f"{self.pool[k % len(self.pool)]}_{{{k // len(self.pool)}}}" \
-            if self.P.is_latex else f"{self.pool[k % len(self.pool)]}{k // len(self.pool)}"
+            out = self.pool[k]
+        else:
+            out = f"{self.pool[k % len(self.pool)]}_{{{k // len(self.pool)}}}" \
+                if self.P.is_latex else f"{self.pool[k % len(self.pool)]}{k // len(self.pool)}"
+        self.sizes[out] = size
+        return out
 
     def sub(self, idx) -> str:
         """The subscript of indices: _{ijk}, or _{i, j+1} when an index is not one letter."""
         if not idx:
             return ""
+        self.written.update(idx)
         sep = "" if all(len(i) == 1 for i in idx) else ", "
         if self.P.is_latex:
             return "_{" + sep.join(idx) + "}"
@@ -82,8 +88,14 @@ class IndexWriter:
         if not letters:
             return body
         text = body[0] if body[1] >= PROD else self.P.paren(body[0])
+        # An index the term does not use (a broadcast summed) says how far it runs: the sum
+        # is that many copies of the term, which the reader (and the parser) must be told.
+        loose = [c for c in letters if c not in self.written and self.sizes.get(c) is not None]
         if self.P.is_latex:
-            return rf"\sum_{{{' '.join(letters)}}} {text}", ADD
+            sums = [rf"\sum_{{{c}=1}}^{{{self.P.size(self.sizes[c])}}}" for c in loose]
+            used = [c for c in letters if c not in loose]
+            sums += [rf"\sum_{{{' '.join(used)}}}"] if used else []
+            return " ".join(sums) + f" {text}", ADD
         return f"Σ_{''.join(letters)} {text}", ADD
 
     def factor(self, e: tuple[str, int]) -> str:  # entries are scalars: a b c needs no parens

@@ -168,8 +168,9 @@ def test_syntax_error_has_column_and_caret():
         sg.parse(r"(W X", SHAPES)
     with pytest.raises(sg.LatexSyntaxError, match=r"unknown command \\foo"):
         sg.parse(r"\foo(x)", SHAPES)
-    with pytest.raises(sg.LatexSyntaxError, match=r"\\sum is not supported: sums are written"):
-        sg.parse(r"\sum_i x_i", SHAPES)
+    with pytest.raises(sg.LatexSyntaxError, match=r"\\sum is not supported: a sum needs its "
+                       r"index"):
+        sg.parse(r"\sum x", SHAPES)  # \sum_i x_i is index notation (test_parse_indices.py)
 
 
 def test_unknown_symbols_are_listed_with_how_to_declare():

@@ -35,6 +35,7 @@ from ..ops import api, core, linalg
 from ..shapes import fmt_shape
 from .declare import Declarations, ambiguous_product, key_of, parse_shape, parse_size
 from .functions import axis_from_sub, function
+from .indices import entry_outside, read
 from .postfix import Postfix
 from .products import Products
 from .tokens import _WORD, caret_message
@@ -127,6 +128,7 @@ class Builder(Products, Postfix):
         if not main:
             raise self.fail(LatexSyntaxError, "no expression, only declarations", 0)
         first, defs = self.result_first(main)
+        self.result_ast = first.ast  # shape_hint is the result's, not a definition's
         for s in defs:
             if s.kind != "eq" or self.plain_name(s.lhs) is None:
                 raise self.fail(
@@ -182,6 +184,7 @@ class Builder(Products, Postfix):
         return free[0], order
 
     def expression(self, ast: A) -> Node:
+        self.root_ast = ast
         try:
             v = self.value(ast)
             out = self.materialize(v)
@@ -206,6 +209,9 @@ class Builder(Products, Postfix):
             raise type(exc)(caret_message(str(exc), self.text, self._last_pos)) from None
 
     _last_pos = 0
+    shape_hint = None  # the result's shape, when the caller knows it: sizes [1]_{ijk}
+    root_ast = None  # the expression being built
+    result_ast = None  # the result's (the others are definitions)
     _row = False  # the last expression built is a 1-D vector written as a row
 
     # ---- declarations and names -----------------------------------------------------------
@@ -261,6 +267,9 @@ class Builder(Products, Postfix):
             # K_{p,q}, the commutation matrix (Magnus & Neudecker): vec(Aᵀ) = K_{p,q} vec(A)
             p, q = (self.size(t, ast.pos) for t in sub.split(","))
             return V(api.commutation(p, q), ast.pos)
+        entry = entry_outside(self, ast)
+        if entry is not None:
+            raise self.fail(LatexSyntaxError, entry, ast.pos)
         self.unknown.setdefault(pyname, ast.pos)
         raise _Unknown
 
@@ -343,6 +352,11 @@ class Builder(Products, Postfix):
 
     def v_paren(self, a: A) -> V:
         return replace(self.value(a.kids[0]), paren=True)
+
+    def v_paren_sub(self, a: A) -> V:  # index notation (indices.py)
+        return read(self, a)
+
+    v_isum = v_paren_sub
 
     def v_sum(self, a: A) -> V:
         first, rest = a.kids

@@ -139,6 +139,12 @@ class _ToAst(Transformer):
     def paren(self, c):
         return A("paren", c[0].start_pos, c[1])
 
+    def paren_sub(self, c):  # (W^T)_{jk} or \left[ e_{ij} \right]_{ij}: index notation
+        return A("paren_sub", c[0].start_pos, c[1], c[3].value, c[3].start_pos)
+
+    def isum(self, c):
+        return A("isum", c[0].start_pos, c[0].value, c[1])
+
     def group(self, c):
         return A("group", c[0].start_pos, c[1])
 
@@ -232,14 +238,17 @@ def statements(text: str) -> list[Statement]:
 
 
 def parse_document(text: str, shapes: ShapesArg = None,
-                   upstream: dict[str, Node] | None = None) -> Result:
+                   upstream: dict[str, Node] | None = None, shape=None) -> Result:
     """Parse with everything the input says: the expression, its label (f in `f = ...`),
     the variable of a derivative label (b in `\\frac{\\partial L}{\\partial b} = ...`), and
-    the declarations (given and in the text). `upstream` maps names of f to dL/df."""
+    the declarations (given and in the text). `upstream` maps names of f to dL/df; `shape`
+    (the result's) sizes the indices an array of entries only lists ([1]_{ij})."""
     stmts = statements(text)
     decls = declarations(shapes)
     ups = {key_of(k): v for k, v in (upstream or {}).items()}
-    return Builder(text, decls, ups).document(stmts)
+    b = Builder(text, decls, ups)
+    b.shape_hint = None if shape is None else as_shape(shape)
+    return b.document(stmts)
 
 
 def parse(latex: str, shapes: ShapesArg = None, *, shape=None) -> Node:
@@ -252,10 +261,13 @@ def parse(latex: str, shapes: ShapesArg = None, *, shape=None) -> Node:
 
     Juxtaposition is the matrix product between non-scalars and the scalar product otherwise;
     `\\mathbf{1}_n` is the 1-D ones vector (see symgrad/latex_in/build.py for the conventions
-    that make `parse(latex(e))` give back `e`). `shape`, when given, settles what the notation
-    cannot: whether `G \\mathbf{1}_k` is `(n,)` or the column `(n, 1)`.
+    that make `parse(latex(e))` give back `e`). Index notation for tensors (`\\left[ Z_{ijl} +
+    A_{jl} \\right]_{ijl}`, `\\sum_{l}`, `\\delta_{jk}`, per-slice `\\sum_{i} X_{i}^\\top G_{i}`)
+    reads as symgrad prints it (indices.py). `shape`, when given, settles what the notation
+    cannot: whether `G \\mathbf{1}_k` is `(n,)` or the column `(n, 1)`, and the size of an index
+    only the result's bracket lists (`\\left[ A_{jl} \\right]_{ijl}`).
     """
-    expr = parse_document(latex, shapes).expr
+    expr = parse_document(latex, shapes, shape=shape).expr
     if shape is not None:
         expr = conform(expr, as_shape(shape))
     return expr

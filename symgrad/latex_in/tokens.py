@@ -44,7 +44,8 @@ def function_words() -> dict[str, str]:
 CONNECTIVES = {"where", "with", "and", "for", "if", "s.t.", "given"}
 
 UNSUPPORTED = {
-    "sum": r"sums are written with ones vectors: \mathbf{1}^\top X \mathbf{1}, X \mathbf{1}",
+    "sum": r"a sum needs its index: \sum_{i} x_{i} (or ones vectors: \mathbf{1}^\top X "
+           r"\mathbf{1})",
     "prod": "products over an index are not supported",
     "int": "integrals are not supported",
     "nabla": r"write gradients as \frac{\partial L}{\partial f}",
@@ -84,6 +85,10 @@ _WORD = re.compile(r"\\(operatorname\*?|mathrm|text|textrm|textup|textit|mathit|
                    r"|mathnormal)\s*\{\s*([^{}\\]*?)\s*\}")
 _STYLED_NAME = re.compile(r"\s*\{\s*([A-Za-z]|\\[A-Za-z]+)\s*\}")
 _ONE_AS_VECTOR = re.compile(r"\s*(?:_|\^\s*(?:\{\s*)?" + _TEE + ")")
+# \sum_{i j} or \sum_{i=1}^{B} (an index sum; indices.py reads it)
+_SUM = re.compile(r"\\sum(?![A-Za-z])(?:\s|\\(?:no)?limits(?![A-Za-z]))*"
+                  r"_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z]))(?:\s*\^\s*(?:\{([^{}]*)\}|([A-Za-z0-9])))?")
+_INDEX_FORMULA = re.compile(r"\\lfloor|\\bmod|\(\w - 1\)")
 _REALS = re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R)|ℝ")
 _UNICODE = {"ᵀ": "TRANSPOSE", "⊙": "ODOT", "∘": "ODOT", "⊘": "OSLASH", "⊗": "OTIMES", "·": "CDOT",
             "×": "CDOT", "⊕": "OPLUS", "⊖": "OMINUS", "∂": "PARTIAL", "−": "MINUS", "∈": "IN"}
@@ -309,7 +314,10 @@ class Tokenizer:
         sub = normalize_sub(raw)
         if not sub:
             raise syntax_error("an empty subscript", text, i)
-        if len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},×]+", sub):
+        if _INDEX_FORMULA.search(sub) and len(sub) <= 2000 and re.fullmatch(
+                r"[\w\\ +\-{},()/]+", sub):
+            pass  # a reshape's index formula: \lfloor (i - 1) / 3 \rfloor + 1 (indices.py)
+        elif len(sub) > 40 or not re.fullmatch(r"[\w\\ +*\-{},×]+", sub):
             raise syntax_error(f"unreadable subscript {raw!r}", text, j)
         self.emit("SUB", sub, i)
         return end
@@ -322,6 +330,12 @@ class Tokenizer:
         m = _ONES.match(text, i)
         if m:
             self.emit("ONES" if (m.group(1) or m.group(2)) == "1" else "ZEROS", m.group(), i)
+            return m.end()
+        m = _SUM.match(text, i)
+        if m:
+            sub = normalize_sub(m.group(1) or m.group(2) or "")
+            top = m.group(3) if m.group(3) is not None else m.group(4)
+            self.emit("SUMOP", sub + ("" if top is None else "^" + normalize_sub(top)), i)
             return m.end()
         m = _REALS.match(text, i)
         if m:

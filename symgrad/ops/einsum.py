@@ -150,7 +150,7 @@ def _entry(n: Node, E, idx):
     bound = []
     for c in dict.fromkeys("".join(terms)):
         if c not in letter:
-            letter[c] = "1" if sizes[c] == 1 else E.fresh()
+            letter[c] = "1" if sizes[c] == 1 else E.fresh(sizes[c])
             if sizes[c] != 1:
                 bound.append(letter[c])
     factors = [E.entry(x, [letter[c] for c in t]) for t, x in zip(terms, n.args)]

@@ -120,7 +120,7 @@ def _mf_matmul(R, n: Node) -> Node:
 def _entry_matmul(n: Node, E, idx):  # (A B)_{ij} = sum_l A_{il} B_{lj}
     a, b = n.args
     k = a.shape[-1]
-    c = "1" if k == 1 else E.fresh()
+    c = "1" if k == 1 else E.fresh(k)
     ia = (idx[0], c) if a.ndim == 2 else (c,)
     ib = (c, idx[-1]) if b.ndim == 2 else (c,)
     return E.summed([c] if k != 1 else [], E.product([E.entry(a, ia), E.entry(b, ib)]))
@@ -289,6 +289,8 @@ OUTER = register(Op(
     batch=lambda n, args, deps, lead: later.batched_einsum(("i", "j"), "ij", args, deps, lead),
     vjp=lambda n, g, needs: (matmul(g, n.args[1]), matmul(transpose(g), n.args[0])),
     print=_print_outer, numpy=lambda n, vals, sizes: np.outer(vals[0], vals[1]),
+    entry=lambda n, E, idx: E.product([E.entry(n.args[0], idx[:1]),  # (a b^T)_{ij} = a_i b_j
+                                       E.entry(n.args[1], idx[1:])]),
     cases=lambda: [(lambda a, b: outer(a, b), [((3,), "any"), ((4,), "any")])],
     code=lambda n, a, B: B.code(f"{B.fn('outer')}({a[0]}, {a[1]})", hint="{0}{1}T"),
 ))

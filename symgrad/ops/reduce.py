@@ -74,7 +74,7 @@ def _bound(x: Node, axes, keepdims: bool, E, idx) -> tuple[list[str], list[str]]
             if s == 1:
                 child.append("1")
             else:
-                bound.append(E.fresh())
+                bound.append(E.fresh(s))
                 child.append(bound[-1])
         else:
             child.append(next(free))
