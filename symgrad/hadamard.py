@@ -42,26 +42,42 @@ def _open(m: Monomial, memo: dict) -> Monomial:
 _FACTORS: weakref.WeakKeyDictionary[Node, list] = weakref.WeakKeyDictionary()
 
 
+def _through(e: Node) -> list[tuple[Node, int]] | None:
+    """The operands a Hadamard reading passes through, with their exponents' signs, or None
+    when e is a factor itself."""
+    alg = e.op.algebra
+    if alg in ("mul", "div"):
+        return [(e.args[0], 1), (e.args[1], 1 if alg == "mul" else -1)]
+    if alg == "neg" or e.op is shape.BROADCAST or (alg == "pow" and e.args[1].op is core.NUMBER):
+        return [(e.args[0], 1)]
+    return None
+
+
 def factors(n: Node) -> list[tuple[Node, int]]:
     """The Hadamard factors of n, each with the sign of its exponent, read through products,
     quotients, negations, integer powers and broadcasts only: a cheap look before terms()
-    (nodes are immutable: remembered)."""
+    (nodes are immutable: remembered). Built from the operands' own lists, so a chain of d
+    partial products costs list copies, not d walks of d nodes."""
     got = _FACTORS.get(n)
     if got is not None:
         return got
-    out, stack = [], [(n, 1)]
-    while stack:
-        e, k = stack.pop()
-        alg = e.op.algebra
-        if alg in ("mul", "div"):
-            stack += [(e.args[0], k), (e.args[1], k if alg == "mul" else -k)]
-        elif alg == "neg" or e.op is shape.BROADCAST or (
-                alg == "pow" and e.args[1].op is core.NUMBER):
-            stack.append((e.args[0], k))
-        elif e.shape:
-            out.append((e, k))
-    _FACTORS[n] = out
-    return out
+    stack = [(n, False)]
+    while stack:  # children first, without recursion (chains are deep)
+        e, ready = stack.pop()
+        if e in _FACTORS:
+            continue
+        parts = _through(e)
+        if parts is None:
+            _FACTORS[e] = [(e, 1)] if e.shape else []
+        elif not ready:
+            stack.append((e, True))
+            stack += [(a, False) for a, _ in parts if a not in _FACTORS]
+        else:
+            out: list[tuple[Node, int]] = []
+            for a, k in parts:
+                out += _FACTORS[a] if k == 1 else [(f, -j) for f, j in _FACTORS[a]]
+            _FACTORS[e] = out
+    return _FACTORS[n]
 
 
 def _summands(n: Node) -> list[Node]:

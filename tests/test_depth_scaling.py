@@ -3,7 +3,9 @@
 Time is the benchmark's figure; here the work is counted, so the test cannot flake on a busy
 machine: the nodes the simplifier tries its rules on, and the readings of a node as a sum of
 products (algebra.terms, which an unmemoized simplifier re-walked below every node: cubic in
-the depth of a chain of elementwise functions).
+the depth of a chain of elementwise functions), and the steps of the textbook rules' cheap
+look at a product's Hadamard factors (hadamard.factors, which once walked every partial product
+of a chain whole: quadratic).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import pytest
 from conftest import load_benchmark
 
 import symgrad as sg
-from symgrad import algebra
+from symgrad import algebra, hadamard
 from symgrad.simplify import WORK
 
 DEPTHS = {"tanh-chain": (20, 40, 80), "rnn-bptt": (4, 8, 16), "mlp": (2, 4, 8)}
@@ -24,29 +26,36 @@ def families():
     return load_benchmark("derive_depth").FAMILIES
 
 
-def work(build, depth: int, monkeypatch) -> tuple[int, int]:
-    """(simplifier visits, algebra.terms calls) of one sg.grad of the family at `depth`."""
-    calls = [0]
-    terms = algebra.terms
+def work(build, depth: int, monkeypatch) -> tuple[int, int, int]:
+    """(simplifier visits, algebra.terms calls, hadamard.factors steps) of one sg.grad of the
+    family at `depth`."""
+    calls, steps = [0], [0]
+    terms, through = algebra.terms, hadamard._through
 
     def counted(n, memo=None):
         calls[0] += 1
         return terms(n, memo)
 
+    def stepped(e):
+        steps[0] += 1
+        return through(e)
+
     y, wrt = build(depth)
     with monkeypatch.context() as m:
         m.setattr(algebra, "terms", counted)  # terms' own recursion is counted too
+        m.setattr(hadamard, "_through", stepped)
         before = WORK["visits"]
         sg.grad(y, wrt)
-    return WORK["visits"] - before, calls[0]
+    return WORK["visits"] - before, calls[0], steps[0]
 
 
 @pytest.mark.parametrize("family", sorted(DEPTHS))
 def test_work_is_linear_in_depth(family, families, monkeypatch):
     counts = [work(families[family], d, monkeypatch) for d in DEPTHS[family]]
-    for (v1, t1), (v2, t2) in zip(counts, counts[1:]):
+    for (v1, t1, f1), (v2, t2, f2) in zip(counts, counts[1:]):
         assert v2 <= GROWTH_MAX * v1, f"simplifier visits {counts}"
         assert t2 <= GROWTH_MAX * t1, f"terms calls {counts}"
+        assert f2 <= GROWTH_MAX * max(f1, 1), f"hadamard.factors steps {counts}"
 
 
 def test_deep_chain_gradient_is_the_chain_rule():

@@ -400,3 +400,12 @@ def test_a_labelled_reduction_of_a_vector_runs_over_its_entries():
         e = sg.parse(rf"\operatorname{{softmax}}_{{\mathrm{{{label}}}}}(x)", {"x": (3,)})
         assert e.shape == shape
         np.testing.assert_allclose(sg.evaluate(e, {"x": v}).ravel(), want)
+
+
+def test_a_definition_in_the_text_shadows_a_declared_variable():
+    """A display may name a part `s` while the caller's shapes also declare an unused `s`: the
+    text's own definition is what `s` means there (it was read as the variable: a silent
+    misparse found by benchmarks/faithful_figures.py)."""
+    r = sg.parse(r"\begin{aligned} s &= x^\top x \\ &s y \end{aligned}", "x: n, y: n, s: 1")
+    vals = {"x": np.arange(3.0), "y": np.ones(3), "s": np.array(100.0)}
+    assert np.allclose(sg.evaluate(r, vals), 5.0 * np.ones(3))

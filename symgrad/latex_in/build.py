@@ -254,7 +254,7 @@ class Builder(Products, Postfix):
         base, sub, kind = ast.kids
         pyname = base + ("_" + sub.replace(" ", "") if sub else "")
         k = key_of(pyname)
-        hit = self.d.vars.get(k, self.d.defs.get(k))
+        hit = self.d.defs.get(k, self.d.vars.get(k))
         if hit is not None:
             return V(hit, ast.pos)
         if sub is None and base in self.d.sizes:  # a size used as a number: n \frac{..}{..}
@@ -300,7 +300,7 @@ class Builder(Products, Postfix):
     def sigma_product(self, a: A) -> None:
         """`\\sigma(x)` is the sigmoid unless a declared sigma makes `sigma (x)` a product too:
         then it has two readings, and the declared shapes cannot settle it."""
-        sigma = self.d.vars.get(key_of("sigma"), self.d.defs.get(key_of("sigma")))
+        sigma = self.d.defs.get(key_of("sigma"), self.d.vars.get(key_of("sigma")))
         if sigma is None:
             return
         try:
@@ -532,7 +532,7 @@ class Builder(Products, Postfix):
         hit = self.upstream.get(k, self.d.upstreams.get(k))
         if hit is not None:
             return V(hit, pos)
-        target = self.d.vars.get(k, self.d.defs.get(k))
+        target = self.d.defs.get(k, self.d.vars.get(k))
         if target is None:
             raise self.fail(UnknownSymbolError, f"the upstream gradient ∂L/∂{name} needs the "
                             f"shape of {name}: declare it (e.g. shapes={{\"{name}\": "

@@ -91,7 +91,7 @@ def entry_ref(b, a: A):
     known = b.d.vars.keys() | b.d.defs.keys()
     if letters is None:
         specs = read_formulas(sub)
-        x = b.d.vars.get(key_of(base), b.d.defs.get(key_of(base)))
+        x = b.d.defs.get(key_of(base), b.d.vars.get(key_of(base)))
         return ("formula", x, specs) if specs and x is not None else None
     if not any(c != "1" for c in letters):
         return None
@@ -99,7 +99,7 @@ def entry_ref(b, a: A):
         return None
     if base == "delta" and kind == "GREEK" and key_of("delta") not in known:
         return ("delta", letters)
-    x = b.d.vars.get(key_of(base), b.d.defs.get(key_of(base)))
+    x = b.d.defs.get(key_of(base), b.d.vars.get(key_of(base)))
     if x is not None and 1 <= len(letters) <= x.ndim:
         return ("entry", x, letters)
     return None
