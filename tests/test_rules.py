@@ -87,10 +87,27 @@ Ysx, yoh = variable("Y", 3, 4, kind="simplex"), variable("y", 4, kind="onehot")
 # (op, rule, build): the rule of that op must fire when simplifying build(). Built lazily, so an
 # API change fails one witness, not the module.
 _T, _M, _N = sg.tensor("T", 2, 3, 4), sg.matrix("M", 4, 5), sg.matrix("N", 5, 6)
+_P3, _R, _A5 = sg.matrix("P3", 3, 3), sg.matrix("R", 2, 4), sg.tensor("A5", 5, 1, 3)
 WITNESSES = [
     ("einsum", "einsum-delta", lambda: sg.einsum("ij,bjk->bik", sg.eye(3), _T)),
     ("einsum", "einsum-of-einsum",
      lambda: sg.einsum("bij,jk->bik", sg.einsum("bil,lj->bij", _T, _M), _N)),
+    ("einsum", "einsum-delta", lambda: sg.einsum("ij,ij,bjk->bk", sg.eye(3), _P3, _T)),
+    ("einsum", "einsum-delta", lambda: sg.einsum("ii,bik->bk", sg.eye(3), _T)),
+    ("einsum", "einsum-delta", lambda: sg.einsum("ij,bjk->bijk", sg.eye(3), _T)),
+    ("einsum", "einsum-ones", lambda: sg.einsum("i,j,bjk->bk", sg.ones(5), sg.ones(3), _T)),
+    ("einsum", "einsum-ones", lambda: sg.einsum("i,bjk->bijk", sg.ones(5), _T)),
+    ("einsum", "einsum-ones", lambda: sg.einsum("ij,k->ijk", sg.ones(2, 3), sg.ones(4))),
+    ("einsum", "einsum-of-transpose", lambda: sg.einsum("ij,bjk->bik", sg.transpose(_P3), _T)),
+    ("einsum", "einsum-of-transpose",
+     lambda: sg.einsum("bji,jk->bik", sg.transpose(_T, (1, 2, 0)), _M)),
+    ("mul", "hadamard-into-einsum",
+     lambda: sg.einsum("ij,bk->bijk", sg.eye(3), _R) * A),
+    ("mul", "hadamard-into-einsum", lambda: _A5 * sg.reshape(
+        sg.einsum("ij,k->ikj", sg.eye(3), sg.sum_(_R, 1)), (3, 1, 2, 3))),
+    ("sum", "sum-of-einsum", lambda: sg.sum_(sg.einsum("bij,jk->bik", _T, _M), (0, 2))),
+    ("sum", "sum-of-einsum",
+     lambda: sg.sum_(sg.einsum("bij,jk->bik", _T, _M), 1, keepdims=True)),
     ("permute", "permute-compose", lambda: sg.transpose(sg.transpose(_T, (1, 0, 2)), (2, 0, 1))),
     ("regroup", "reshape-compose", lambda: sg.reshape(sg.reshape(_T, (6, 4)), (2, 12))),
     ("permute", "pull-scalar", lambda: sg.transpose(2 * _T, (1, 0, 2))),

@@ -15,7 +15,8 @@ import opt_einsum
 from ..errors import ShapeError, UnsupportedError
 from ..node import Node, describe
 from ..op import Op, later, provide, register, rule
-from . import core
+from ..shapes import numel
+from . import arith, axes, core, reduce, shape
 from .shape import broadcast_to, index_notation_only, reshape, transpose
 
 LETTERS = string.ascii_lowercase + string.ascii_uppercase
@@ -231,21 +232,133 @@ def _flatten(n: Node) -> Node | None:
     return einsum(",".join(ins) + "->" + out, *ops)
 
 
+@rule(EINSUM, "einsum-of-transpose")
+def _of_transpose(n: Node) -> Node | None:
+    """A transposed operand is the operand with its indices swapped: (Yᵀ)_{ki} is Y_{ik}."""
+    terms, out = n.params
+    for k, x in enumerate(n.args):
+        if x.op is shape.T:
+            t = terms[k][::-1]
+        elif x.op is axes.PERMUTE:
+            t = [""] * x.ndim
+            for i, p in enumerate(x.params[0]):
+                t[p] = terms[k][i]
+            t = "".join(t)
+        else:
+            continue
+        return _replace(n, k, t, x.args[0])
+    return None
+
+
 @rule(EINSUM, "einsum-delta")
 def _delta(n: Node) -> Node | None:
-    """sum_l delta_{il} A_{l...} = A_{i...}: an identity contracted with another operand."""
+    """An identity contracted over one of its indices: sum_l delta_{il} A_{l...} = A_{i...}
+    (the index substituted), sum_l delta_{il} = 1 (nothing else uses l) and delta_{ii} = 1 (a
+    diagonal of the identity): the last two leave a ones vector for einsum-ones."""
     terms, out = n.params
     for k, x in enumerate(n.args):
         t = terms[k]
-        if x.op is not core.EYE or t[0] == t[1] or len(n.args) < 2:
+        if x.op is not core.EYE:
             continue
+        if t[0] == t[1]:
+            return _replace(n, k, t[0], core.ones(x.shape[0]))
         others = "".join(terms[:k] + terms[k + 1:])
+        if t[0] in out and t[1] in out:  # both kept: the others say the earlier index
+            keep, drop = sorted(t, key=out.index)
+            if drop not in others:
+                continue
+            ins = [u if j == k else u.replace(drop, keep) for j, u in enumerate(terms)]
+            return einsum(",".join(ins) + "->" + out, *n.args)
         for keep, drop in ((t[0], t[1]), (t[1], t[0])):
-            if drop not in out and drop in others:
-                ins = [u.replace(drop, keep) for j, u in enumerate(terms) if j != k]
-                ops = n.args[:k] + n.args[k + 1:]
-                return einsum(",".join(ins) + "->" + out, *ops)
+            if drop in out:
+                continue
+            if drop not in others:
+                return _replace(n, k, keep, core.ones(x.shape[0]))
+            ins = [u.replace(drop, keep) for j, u in enumerate(terms) if j != k]
+            return einsum(",".join(ins) + "->" + out, *(n.args[:k] + n.args[k + 1:]))
     return None
+
+
+def _replace(n: Node, k: int, term: str, x: Node) -> Node:
+    terms, out = n.params
+    ins = terms[:k] + (term,) + terms[k + 1:]
+    return einsum(",".join(ins) + "->" + out, *(n.args[:k] + (x,) + n.args[k + 1:]))
+
+
+@rule(EINSUM, "einsum-ones")
+def _ones(n: Node) -> Node | None:
+    """Operands of ones multiply by 1: an index they share with another operand is summed (or
+    kept) without them; one only they have is a count when summed (sum_l 1 = size of l) and a
+    broadcast when kept. The einsum of the rest, times the counts, broadcast: a view."""
+    terms, out = n.params
+    ones = [k for k, x in enumerate(n.args) if x.op is core.ONES]
+    if not ones:
+        return None
+    keep = [k for k in range(len(n.args)) if k not in ones]
+    have = set("".join(terms[k] for k in keep))
+    sizes = letter_sizes(n)
+    counted = {c for k in ones for c in terms[k]} - have - set(out)
+    count = numel(tuple(sizes[c] for c in sorted(counted)))
+    inner_out = "".join(c for c in out if c in have)
+    if keep:
+        inner = einsum(",".join(terms[k] for k in keep) + "->" + inner_out,
+                       *(n.args[k] for k in keep))
+    else:
+        inner = core.ones()
+    if count != 1:
+        inner = arith.mul(core.number(count), inner)
+    if inner_out == out:
+        return inner
+    unit = tuple(sizes[c] if c in have else 1 for c in out)
+    return broadcast_to(reshape(inner, unit), n.shape)
+
+
+def _unit_free(f: Node) -> tuple[Node, tuple[bool, ...]] | None:
+    """(E, which axes of f are E's) for f an einsum E, or E with unit axes inserted."""
+    e = f.args[0] if f.op is shape.RESHAPE else f
+    if e.op is not EINSUM or any(s == 1 for s in e.shape):
+        return None
+    if [s for s in f.shape if s != 1] != list(e.shape):
+        return None
+    return e, tuple(s != 1 for s in f.shape)
+
+
+@rule(arith.MUL_OP, "hadamard-into-einsum")  # here, not in arith: it feeds einsum-delta
+def _into_einsum(n: Node) -> Node | None:
+    """F ⊙ A = [F_{ijk} A_{jk}]: an entrywise product with a contraction that holds an identity
+    joins it as one more operand, so the identity's index can be substituted into A."""
+    for f, a in (n.args, n.args[::-1]):
+        got = _unit_free(f)
+        if got is None or a.ndim == 0 or all(s == 1 for s in a.shape):
+            continue
+        e, mine = got
+        if not any(x.op is core.EYE for x in e.args):
+            continue
+        terms, out = e.params
+        fresh = iter(c for c in LETTERS if c not in set("".join(terms) + out))
+        fpad = (False,) * (n.ndim - f.ndim) + mine
+        apad = (1,) * (n.ndim - a.ndim) + a.shape
+        own, letters = iter(out), []
+        for j in range(n.ndim):
+            letters.append(next(own) if fpad[j] else (next(fresh) if apad[j] != 1 else ""))
+        lead = n.ndim - a.ndim
+        at = "".join(letters[lead + i] for i, s in enumerate(a.shape) if s != 1)
+        a2 = reshape(a, tuple(s for s in a.shape if s != 1))
+        res = einsum(",".join(terms + (at,)) + "->" + "".join(letters), *(e.args + (a2,)))
+        return reshape(res, n.shape)
+    return None
+
+
+@rule(reduce.SUM, "sum-of-einsum")  # here, not in reduce: it is a fact about contractions
+def _sum_einsum(n: Node) -> Node | None:
+    """A sum over axes of a contraction is the contraction with those indices summed."""
+    x = n.args[0]
+    if x.op is not EINSUM:
+        return None
+    summed, _ = n.params
+    terms, out = x.params
+    kept = "".join(c for i, c in enumerate(out) if i not in summed)
+    return reshape(einsum(",".join(terms) + "->" + kept, *x.args), n.shape)
 
 
 def einsum(spec: str, *operands) -> Node:
