@@ -9,7 +9,9 @@ VJP that is not linear in u, raises UnsupportedError rather than guessing. vec s
 
 Shapes: a Jacobian has y.ndim + x.ndim axes. Up to two, it is read in matrix form as above
 (matrix-valued inputs or outputs in vec form when asked: jacobian(vec(Y), vec(X)),
-hessian(L, vec(X))); beyond two, the VJP is batched over unit upstreams (symgrad.batching).
+hessian(L, vec(X))); beyond two, or through arrays of three or more axes, the VJP is batched
+over unit upstreams (symgrad.batching), and a vec form asked for stacks the full Jacobian's axes
+column-major.
 """
 
 from __future__ import annotations
@@ -193,16 +195,11 @@ def _fresh(like: Node, exprs: list[Node], stem: str = "u", kind: str = "var") ->
     return core.variable(name, *like.shape, kind=kind)
 
 
-def _too_many_axes(y: Node, x: Node, what: str) -> UnsupportedError:
-    hint = []
-    if y.ndim == 2:
-        hint.append("sg.vec(Y) for the output")
-    if x.ndim == 2:
-        hint.append("sg.vec(X) for the variable")
+def _mixed_vec(y: Node, x: Node) -> UnsupportedError:
     return UnsupportedError(
-        f"the {what} of {describe(y)} w.r.t. {describe(x)} has {y.ndim + x.ndim} axes and "
-        f"symgrad writes at most 2; take it in Magnus–Neudecker vec form "
-        f"({' and '.join(hint) or 'reshape to vectors'})"
+        f"the vec form of the Jacobian of {describe(y)} w.r.t. {describe(x)} would keep "
+        f"{y.ndim + 1} axes: take the vec of the output too (sg.vec(Y)), or the Jacobian "
+        f"w.r.t. {x.params.name} itself (shape y.shape + x.shape)"
     )
 
 
@@ -217,13 +214,11 @@ def jacobian(y: Node | float, x: Node, simplify: bool = True) -> Node:
     var, is_vec = _wrt(x)
     xs = var.shape if not is_vec else (_n(var.shape),)
     if y.ndim + len(xs) > 2 and is_vec:
-        raise _too_many_axes(y, var, "Jacobian")
-    if is_vec and _has_tensors(y):
-        raise UnsupportedError(f"the vec form of a Jacobian through arrays of three or more "
-                               f"axes is not supported; take jacobian(y, {var.params.name})")
+        raise _mixed_vec(y, var)
     if y.ndim + len(xs) > 2 or _has_tensors(y):  # beyond matrices: the VJP batched over
-        # unit upstreams
-        return _finish(_batched_jacobian(y, var, simplify), simplify)
+        # unit upstreams (in vec form: the variable's axes then stacked column-major)
+        J = _batched_jacobian(y, var, simplify)
+        return _finish(_vec_axes(J, y.ndim) if is_vec else J, simplify)
     if y.ndim == 0:  # the gradient
         g = vjp(y, var, core.number(1), simplify=simplify)
         out = kr.vec(g) if is_vec else g
@@ -240,6 +235,18 @@ def jacobian(y: Node | float, x: Node, simplify: bool = True) -> Node:
 def _has_tensors(e: Node) -> bool:
     """Does e have arrays beyond matrices (which the matrix-form reader does not know)?"""
     return any(needs_index_notation(n) for n in topo(e))
+
+
+def _vec_axes(J: Node, at: int) -> Node:
+    """J with its two axes at, at + 1 (a matrix's row and column) stacked column-major into
+    one, as vec does: J[..., i, j, ...] is entry i + p j of the new axis (p rows)."""
+    if J.ndim < at + 2:
+        return J
+    p, q = J.shape[at:at + 2]
+    perm = list(range(J.ndim))
+    perm[at], perm[at + 1] = at + 1, at
+    return shape.reshape(shape.transpose(J, tuple(perm)),
+                         J.shape[:at] + (_n((p, q)),) + J.shape[at + 2:])
 
 
 def _batched_jacobian(y: Node, x: Node, simplify: bool) -> Node:
@@ -266,13 +273,11 @@ def hessian(L: Node | float, x: Node, simplify: bool = True) -> Node:
                          "(take the Jacobian of its gradient, or sum it)")
     var, is_vec = _wrt(x)
     Ls = _simplify(L) if simplify else L
-    if is_vec and _has_tensors(Ls):
-        raise UnsupportedError(f"the vec form of a Hessian through arrays of three or more "
-                               f"axes is not supported; take hessian(L, {var.params.name})")
     if (var.ndim >= 2 and not is_vec) or _has_tensors(Ls):  # the Jacobian of the gradient,
         # batched (4 or more axes, or arrays beyond matrices inside)
         g = vjp(Ls, var, core.number(1), simplify=simplify)
-        return _finish(_batched_jacobian(g, var, simplify), simplify)
+        H = _batched_jacobian(g, var, simplify)
+        return _finish(_vec_axes(_vec_axes(H, 0), 1) if is_vec else H, simplify)
     g = vjp(Ls, var, core.number(1), simplify=simplify)  # derivatives say the names given
     if var.ndim == 0:
         return _finish(vjp(g, var, core.number(1), simplify=simplify), simplify)

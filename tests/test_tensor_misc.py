@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
+from symgrad.jacobian import _batched_jacobian, _vec_axes
 from symgrad.node import topo
 from symgrad.numeric import evaluate
 from symgrad.simplify import simplify
@@ -124,3 +125,69 @@ def test_delta_and_ones_canonical_forms_keep_the_value(spec, kinds):
             for t, a in zip(terms, n.args):
                 assert a.op.name != "ones", str(s)
                 assert a.op.name != "eye" or set(t) <= set(out), str(s)
+
+
+# ---- 2. the vec (Magnus–Neudecker) form through tensors ----------------------------------------
+Yt = sg.sum(sg.tanh(X @ W + b), 0)  # (T, h), computed through (B, T, h) arrays
+
+
+def fd_vec_jacobian(y, name: str, env: dict, vec_x: bool) -> np.ndarray:
+    """d y / d vec(x) by central differences, perturbing x's entries in column-major order
+    (NumPy's order="F"): the oracle does not share the code under test."""
+    work = dict(env)
+    base = work[name]
+    flat = base.reshape(-1, order="F") if vec_x else base.reshape(-1)
+    cols = []
+    for at in range(flat.size):
+        diff = 0
+        for sign in (1, -1):
+            v = flat.copy()
+            v[at] += sign * 1e-6
+            work[name] = v.reshape(base.shape, order="F" if vec_x else "C")
+            diff = diff + sign * np.asarray(evaluate(y, work, SIZES)) / 2e-6
+        cols.append(diff)
+    return np.stack(cols, axis=-1)
+
+
+@pytest.mark.parametrize("what,y,x,shape", [
+    ("vec Y w.r.t. vec W", sg.vec(Yt), sg.vec(W), (T * h, d * h)),
+    ("vec Y w.r.t. b", sg.vec(Yt), b, (T * h, h)),
+    ("a vector w.r.t. vec W", sg.sum(Yt, 0), sg.vec(W), (h, d * h)),
+    ("a scalar w.r.t. vec W", sg.sum(Yt ** 2), sg.vec(W), (d * h,)),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_vec_form_jacobians_through_tensors(what, y, x, shape):
+    J = sg.jacobian(y, x)
+    assert J.shape == shape
+    var = x.args[0] if x.op.name == "vec" else x
+    env = _env(4)
+    got = evaluate(J, env, SIZES)
+    want = fd_vec_jacobian(y, var.params.name, env, x.op.name == "vec")
+    np.testing.assert_allclose(got, want.reshape(got.shape), atol=1e-6)
+    assert sg.latex(J)
+
+
+def test_a_vec_form_that_keeps_three_axes_is_refused():
+    with pytest.raises(sg.UnsupportedError, match=r"sg\.vec\(Y\)"):
+        sg.jacobian(Yt, sg.vec(W))
+
+
+def test_vec_form_hessian_through_tensors():
+    L = sg.sum(sg.tanh(X @ W + b) ** 2)
+    H = sg.hessian(L, sg.vec(W))
+    assert H.shape == (d * h, d * h)
+    env = _env(5)
+    got = evaluate(H, env, SIZES)
+    np.testing.assert_allclose(got, got.T, atol=1e-9)
+    want = fd_vec_jacobian(sg.vec(sg.grad(L, W)), "W", env, True)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_vec_form_agrees_with_the_kronecker_form():
+    """Where both exist (a matrix expression), the batched vec form is the Kronecker one."""
+    y = sg.tanh(Y @ W)
+    kron = sg.jacobian(sg.vec(y), sg.vec(W))
+    assert "otimes" in sg.latex(kron)
+    batched = _vec_axes(_vec_axes(_batched_jacobian(y, W, True), 0), 1)
+    env = _env(6)
+    np.testing.assert_allclose(evaluate(batched, env, SIZES), evaluate(kron, env, SIZES),
+                               atol=1e-12)

@@ -173,12 +173,19 @@ def _vec_shape(args, params):
     return (a.shape[0] * a.shape[1],)
 
 
+def _swap_last(ndim: int) -> tuple[int, ...]:
+    """The axes permutation swapping the last two of ndim (batched transposes)."""
+    return tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
+
+
 def _mf_same(R, n: Node) -> Node:  # vec and unvec keep the entries in order
     return R.of(n.args[0])
 
 VEC = register(Op(
     "vec", shape=_vec_shape, matrix_form=_mf_same,
     vjp=lambda n, g, needs: (unvec(g, n.args[0].shape),),
+    batch=lambda n, args, deps, lead: reshape(  # each batch entry's columns stacked
+        transpose(args[0], _swap_last(args[0].ndim)), tuple(lead) + n.shape),
     print=lambda n, P: (P.spelled(n), ATOM), spelling=Spelling(r"\operatorname{vec}", "vec"),
     numpy=lambda n, vals, sizes: np.reshape(vals[0], -1, order="F"), linear=True,
     cases=lambda: [(lambda a: Node(VEC, (a,)), [(s, "any")]) for s in [(3, 4), (3, 1), (1, 4)]],
@@ -212,6 +219,8 @@ def _print_unvec(n, P):  # unvec_{p×q}(v): the shape it builds is part of the n
 UNVEC = register(Op(
     "unvec", shape=_unvec_shape, matrix_form=_mf_same,
     vjp=lambda n, g, needs: (vec(g),),
+    batch=lambda n, args, deps, lead: transpose(
+        reshape(args[0], tuple(lead) + n.shape[::-1]), _swap_last(len(lead) + 2)),
     print=_print_unvec,
     spelling=Spelling(r"\operatorname{unvec}", "unvec", subscript="shape",
                       build=lambda x, shape: unvec(x, shape)),
