@@ -191,3 +191,55 @@ def test_vec_form_agrees_with_the_kronecker_form():
     env = _env(6)
     np.testing.assert_allclose(evaluate(batched, env, SIZES), evaluate(kron, env, SIZES),
                                atol=1e-12)
+
+
+# ---- 3. einsum with '...' ----------------------------------------------------------------------
+ELLIPSIS = [
+    ("...d,dh->...h", [(2, 3, 4), (4, 5)]),
+    ("...ij,...jk", [(2, 1, 3, 4), (5, 4, 2)]),  # batch axes broadcast (1 against 5)
+    ("i...,i...->...", [(3, 2), (3, 1)]),
+    ("ba...,ab", [(3, 2, 5), (2, 3)]),
+    ("...i->...", [(3,)]),  # an ellipsis of no axes
+    ("i...,j...->ij...", [(3, 2), (4, 1)]),
+    ("...ii->...i", [(2, 3, 3)]),
+    ("ij,jk", [(2, 3), (3, 4)]),  # implicit output, no ellipsis
+    ("...", [(2, 3)]),
+]
+
+
+@pytest.mark.parametrize("spec,shapes", ELLIPSIS, ids=[e[0] for e in ELLIPSIS])
+def test_einsum_ellipsis_is_numpy_einsum(spec, shapes):
+    rng = np.random.default_rng(7)
+    xs = [sg.tensor(f"E{k}", *s) for k, s in enumerate(shapes)]
+    vals = [rng.normal(size=s) for s in shapes]
+    e = sg.einsum(spec, *xs)
+    want = np.einsum(spec, *vals)
+    assert e.shape == want.shape
+    np.testing.assert_allclose(evaluate(e, dict(zip(xs, vals))), want, atol=1e-12)
+    L = sg.sum(sg.sin(e))  # and it differentiates like any contraction
+    for x, v in zip(xs, sg.grad(L, xs)):
+        assert v.shape == x.shape
+
+
+def test_einsum_ellipsis_with_symbolic_sizes():
+    e = sg.einsum("...d,dh->...h", X, W)
+    assert e.shape == (Bd, T, h)
+    env = _env(8)
+    np.testing.assert_allclose(evaluate(e, env, SIZES), env["X"] @ env["W"], atol=1e-12)
+
+
+@pytest.mark.parametrize("spec,shapes,message", [
+    ("...i...->i", [(3, 4)], "one ellipsis"),
+    ("..i->i", [(3, 4)], "one ellipsis"),
+    ("ijk...->i", [(3, 4)], "names 3 axes"),
+    ("...i,...i->...i", [(2, 3), (4, 3)], "do not broadcast"),
+    ("...i->i", [(2, 3)], "must keep the axes"),
+    ("...i,i->...", [(3,)], "names 2 operands"),
+    ("...i->.i", [(3,)], "one ellipsis"),
+])
+def test_bad_ellipsis_specs_are_refused_clearly(spec, shapes, message):
+    xs = [sg.tensor(f"E{k}", *s) for k, s in enumerate(shapes)]
+    with pytest.raises(sg.ShapeError, match=message):
+        sg.einsum(spec, *xs)
+    with pytest.raises(ValueError):  # NumPy refuses them too
+        np.einsum(spec, *[np.ones(s) for s in shapes])

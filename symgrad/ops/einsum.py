@@ -12,7 +12,7 @@ import string
 
 import opt_einsum
 
-from ..errors import ShapeError, UnsupportedError
+from ..errors import ShapeError
 from ..node import Node, describe
 from ..op import Op, later, provide, register, rule
 from ..shapes import numel
@@ -22,13 +22,76 @@ from .shape import broadcast_to, index_notation_only, reshape, transpose
 LETTERS = string.ascii_lowercase + string.ascii_uppercase
 
 
-def _parse(spec: str, operands: tuple[Node, ...]) -> tuple[tuple[str, ...], str]:
-    """The input terms and the output term of `spec`, checked against the operands."""
+def _ellipsis(spec: str, xs: tuple[Node, ...]) -> tuple[str, tuple[Node, ...]]:
+    """spec with each '...' replaced by letters of its own, NumPy's ellipsis broadcasting: the
+    axes an operand does not name, aligned from the right across operands; a unit axis against
+    a longer one is dropped from its operand (it broadcasts). Implicit output: those axes first,
+    then the letters seen once, in alphabetical order."""
+    text = spec.replace(" ", "")
+    if "." not in text:
+        return text, xs
+    lhs, arrow, out = text.partition("->")
+    terms = lhs.split(",")
+    for t in terms + [out]:
+        if t.count("...") > 1 or "." in t.replace("...", "", 1):
+            raise ShapeError(f"einsum {spec!r}: '.' is allowed only as one ellipsis '...' per "
+                             f"term")
+    if len(terms) != len(xs):
+        raise ShapeError(f"einsum {spec!r} names {len(terms)} operands, got {len(xs)}")
+    spans = []  # per operand: the sizes its ellipsis stands for
+    for t, x in zip(terms, xs):
+        named = len(t.replace("...", ""))
+        if "..." not in t:
+            spans.append(())
+        elif x.ndim < named:
+            raise ShapeError(f"einsum {spec!r}: term {t!r} names {named} axes but {describe(x)} "
+                             f"has {x.ndim}")
+        else:
+            at = t.index("...")
+            spans.append(tuple(x.shape[at:at + x.ndim - named]))
+    width = max(len(sp) for sp in spans)
+    sizes: list[object] = [1] * width
+    for sp, x in zip(spans, xs):
+        for i, sz in enumerate(sp, width - len(sp)):
+            if sz != 1 and sizes[i] not in (1, sz):
+                raise ShapeError(f"einsum {spec!r}: the axes of '...' do not broadcast: size "
+                                 f"{sizes[i]} against {sz} (at {describe(x)})")
+            sizes[i] = sz if sz != 1 else sizes[i]
+    free = [c for c in LETTERS if c not in text]
+    if len(free) < width:
+        raise ShapeError(f"einsum {spec!r}: too many axes to name with letters")
+    ell = "".join(free[:width])
+    new_terms, new_xs = [], []
+    for t, x, sp in zip(terms, xs, spans):
+        if "..." not in t:
+            new_terms.append(t)
+            new_xs.append(x)
+            continue
+        at, off = t.index("..."), width - len(sp)
+        drop = {i for i, sz in enumerate(sp) if sz == 1 and sizes[off + i] != 1}
+        mine = "".join(c for i, c in enumerate(ell[off:]) if i not in drop)
+        new_terms.append(t.replace("...", mine))
+        keep = tuple(sz for i, sz in enumerate(x.shape) if i - at not in drop)
+        new_xs.append(reshape(x, keep) if drop else x)
+    if arrow:
+        if width and "..." not in out:
+            raise ShapeError(f"einsum {spec!r}: the output must keep the axes of '...' "
+                             f"(write '...' in it), as NumPy")
+        out = out.replace("...", ell)
+    else:
+        flat = "".join(new_terms)
+        out = ell + "".join(sorted(c for c in set(flat) - set(ell) if flat.count(c) == 1))
+    return ",".join(new_terms) + "->" + out, tuple(new_xs)
+
+
+def _parse(spec: str, operands: tuple[Node, ...], shown: str | None = None
+           ) -> tuple[tuple[str, ...], str]:
+    """The input terms and the output term of `spec`, checked against the operands (errors
+    quote `shown`, the spec as the user wrote it)."""
     if not isinstance(spec, str):
         raise ShapeError(f"an einsum spec is a string such as 'ij,jk->ik', got {spec!r}")
     text = spec.replace(" ", "")
-    if "." in text:
-        raise UnsupportedError(f"einsum {spec!r}: '...' is not supported; name every axis")
+    spec = spec if shown is None else shown
     lhs, arrow, out = text.partition("->")
     terms = tuple(lhs.split(","))
     if not all(c in LETTERS for c in "".join(terms) + out):
@@ -363,9 +426,13 @@ def _sum_einsum(n: Node) -> Node | None:
 
 def einsum(spec: str, *operands) -> Node:
     """The contraction `spec` of the operands, as numpy.einsum: einsum("bij,bjk->bik", A, B)
-    is the batched product. Explicit ('ij,jk->ik') and implicit ('ij,jk') forms; no '...'."""
+    is the batched product. Explicit ('ij,jk->ik') and implicit ('ij,jk') forms, and NumPy's
+    '...' for the axes a term does not name ('...d,dh->...h')."""
     xs = tuple(core.as_node(x) for x in operands)
-    terms, out = _parse(spec, xs)
+    if not isinstance(spec, str):
+        raise ShapeError(f"an einsum spec is a string such as 'ij,jk->ik', got {spec!r}")
+    full, xs = _ellipsis(spec, xs)
+    terms, out = _parse(full, xs, shown=spec)
     if len(xs) == 1 and terms[0] == out:
         return xs[0]
     mm = _as_matmul(terms, out, xs)
