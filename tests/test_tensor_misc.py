@@ -243,3 +243,32 @@ def test_bad_ellipsis_specs_are_refused_clearly(spec, shapes, message):
         sg.einsum(spec, *xs)
     with pytest.raises(ValueError):  # NumPy refuses them too
         np.einsum(spec, *[np.ones(s) for s in shapes])
+
+
+# ---- 4. check: the batched layer's bias gradient ----------------------------------------------
+LAYER = "X: B×T×d, W: d×h, b: h"
+DLDF = r"\left(\frac{\partial L}{\partial f}\right)"
+
+
+def test_check_refutes_the_scaled_upstream_for_a_batched_bias():
+    """The often-printed B T dL/df is wrong: the gradient sums over both broadcast axes."""
+    v = sg.check(r"\frac{\partial L}{\partial b} = B T \frac{\partial L}{\partial f}",
+                 "f = X W + b", "b", LAYER)
+    assert not v.ok and v.summary.startswith("wrong")
+    assert any("constant along the broadcast axes 0 (length B), 1 (length T)" in dg
+               for dg in v.diagnoses), v.diagnoses
+    assert v.counterexample is not None
+
+
+@pytest.mark.parametrize("claim,ok", [
+    (rf"\left[ \sum_{{i t}} {DLDF}_{{itj}} \right]_{{j}}", True),
+    (rf"\sum_{{i}} \sum_{{t}} {DLDF}_{{it}}", True),
+    (rf"\sum_{{i}} {DLDF}_{{i}}^{{\top}} \mathbf{{1}}_{{T}}", True),
+    (rf"\frac{{\partial L}}{{\partial b}} = \sum_{{i}} {DLDF}_{{i}}", False),  # T×h: one sum
+    (rf"\frac{{1}}{{B T}} \left[ \sum_{{i t}} {DLDF}_{{itj}} \right]_{{j}}", False),  # a mean
+])
+def test_check_bias_claims_of_a_batched_layer(claim, ok):
+    v = sg.check(claim, "f = X W + b", "b", LAYER)
+    assert v.ok is ok, str(v)
+    if not ok:
+        assert v.counterexample is not None
