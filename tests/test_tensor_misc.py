@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from strategies import ci_examples, numeric_point, seeds, tensor_expressions
 
 import symgrad as sg
 from symgrad.jacobian import _batched_jacobian, _vec_axes
 from symgrad.node import topo
-from symgrad.numeric import evaluate
+from symgrad.numeric import evaluate, variables
+from symgrad.ops.core import variable
 from symgrad.simplify import simplify
+from symgrad.testing import random_env, random_sizes
 
 Bd, T, d, h = sg.dims("B T d h")
 SIZES = {Bd: 3, T: 2, d: 4, h: 3}
@@ -36,6 +40,14 @@ def fd_jacobian(y, name: str, env: dict) -> np.ndarray:
             work[name] = v
             out[(...,) + at] += sign * np.asarray(evaluate(y, work, SIZES)) / 2e-6
     return out
+
+
+def _close(a, b, what: str, tol: float = 1e-7) -> None:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    assert a.shape == b.shape, f"{what}: shape {a.shape}, expected {b.shape}"
+    scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
+    err = float(np.max(np.abs(a - b), initial=0.0))
+    assert err <= tol * scale, f"{what}: off by {err:.3e}"
 
 
 # ---- 1. Jacobians with their deltas contracted -------------------------------------------------
@@ -272,3 +284,73 @@ def test_check_bias_claims_of_a_batched_layer(claim, ok):
     assert v.ok is ok, str(v)
     if not ok:
         assert v.counterexample is not None
+
+
+# ---- 5. JAX and torch.func on random tensor expressions ---------------------------------------
+def _jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def _fixed_sizes_point(exprs, seed: int) -> tuple[dict, dict]:
+    """Random values at sizes fixed across examples (JAX compiles for each new shape)."""
+    sizes = random_sizes(exprs, np.random.default_rng(0))
+    return sizes, random_env(exprs, sizes, np.random.default_rng(seed))
+
+
+@ci_examples(25)
+@given(tensor_expressions(max_depth=2), seeds())
+def test_jax_code_of_gradients_matches_jax_grad(e, seed):
+    """symgrad's gradients, generated as JAX code (jitted), against jax.grad of the generated
+    forward code (JAX's autodiff, not symgrad's VJP rules) and the reference evaluator."""
+    jax = _jax()
+    U = variable("U", *e.shape)
+    L = sg.sum(U * e)
+    xs = variables(e)
+    gs = sg.grad(L, xs)
+    args = variables([L, *gs])
+    sizes, env = _fixed_sizes_point([L], seed)
+    vals = [jax.numpy.asarray(env[v]) for v in args]
+    forward = sg.lambdify([L], args, backend="jax")
+    ref = jax.jit(jax.grad(lambda *a: forward(*a)[0],
+                           argnums=[args.index(x) for x in xs]))(*vals)
+    got = jax.jit(sg.lambdify(gs, args, backend="jax"))(*vals)
+    for x, g, r, want in zip(xs, got, ref, evaluate(gs, env, sizes)):
+        _close(np.asarray(g), np.asarray(r), f"jax.grad w.r.t. {x}")
+        _close(np.asarray(g), want, f"evaluate, w.r.t. {x}")
+
+
+@ci_examples(10)
+@given(tensor_expressions(max_depth=2), seeds())
+def test_jax_code_of_hessians_matches_jax_hessian(e, seed):
+    jax = _jax()
+    L = sg.sum(sg.tanh(e) * e)
+    x = variables(e)[-1]
+    H = sg.hessian(L, x)
+    args = variables([L, H])
+    sizes, env = _fixed_sizes_point([L], seed)
+    vals = [jax.numpy.asarray(env[v]) for v in args]
+    forward = sg.lambdify([L], args, backend="jax")
+    k = args.index(x)
+    ref = jax.jit(jax.hessian(lambda *a: forward(*a)[0], argnums=k))(*vals)
+    (got,) = jax.jit(sg.lambdify([H], args, backend="jax"))(*vals)
+    _close(np.asarray(got), np.asarray(ref), f"jax.hessian w.r.t. {x}")
+
+
+@ci_examples(15)
+@given(tensor_expressions(max_depth=2), seeds())
+def test_hessians_of_random_tensor_expressions_match_torch_func(e, seed):
+    torch = pytest.importorskip("torch")
+    torch_oracle = pytest.importorskip("torch_oracle")
+    L = sg.sum(sg.tanh(e) * e)
+    x = variables(e)[-1]
+    H = sg.hessian(L, x)
+    sizes, env = numeric_point([L], seed)
+
+    def f(xt):
+        tenv = {v: (xt if v is x else torch.tensor(env[v])) for v in variables(L)}
+        return torch_oracle.to_torch(L, tenv, sizes)
+
+    ref = torch.func.hessian(f)(torch.tensor(env[x]))
+    _close(evaluate(H, env, sizes), ref.numpy(), f"torch.func.hessian w.r.t. {x}")
