@@ -354,3 +354,66 @@ def test_hessians_of_random_tensor_expressions_match_torch_func(e, seed):
 
     ref = torch.func.hessian(f)(torch.tensor(env[x]))
     _close(evaluate(H, env, sizes), ref.numpy(), f"torch.func.hessian w.r.t. {x}")
+
+
+# ---- 6. the plain-text (Unicode) notation str() prints parses back --------------------------
+N3 = sg.dims("n")
+Zu, Au, Vu = sg.tensor("Z", Bd, N3, h), sg.matrix("A", N3, h), sg.vector("v_2", h)
+Fu = sg.name("f", Zu + Au)
+UNICODE_CASES = [
+    Zu + Au,
+    sg.einsum("ijk,jk->i", Zu, Au),
+    sg.sum(sg.tanh(Zu)),
+    sg.softmax(Zu, -1),
+    sg.jacobian(sg.tanh(Zu @ Au.T), Au),  # δ[l,m], tanh(...)^(2)
+    sg.jacobian(Zu @ Vu, Vu),
+    sg.sum(Zu, 0) + sg.sum(Zu, (0, 1), keepdims=True),  # the unit index 1
+    sg.grad(Fu, Au),  # (∂L/∂f)[l,i,j]
+    sg.grad(sg.sum(sg.tanh(Zu @ Au.T) ** 2), Au),
+    Zu * Vu,  # v₂[k]: a name with a Unicode subscript, then indexed
+    sg.inv(Au @ Au.T) @ Au,  # matrix notation: A⁻¹, Aᵀ
+    sg.exp(Au) ** 3,  # exp(A)∘³
+]
+
+
+@pytest.mark.parametrize("e", UNICODE_CASES, ids=[str(k) for k in range(len(UNICODE_CASES))])
+def test_str_of_tensors_parses_back_to_its_value(e):
+    text = str(e)
+    shapes = {"Z": ("B", "n", "h"), "A": ("n", "h"), "v_2": ("h",), "f": ("B", "n", "h")}
+    back = sg.parse(text, shapes, shape=e.shape)
+    rng = np.random.default_rng(9)
+    sizes = {Bd: 2, N3: 3, h: 4}
+    env = {"Z": rng.normal(size=(2, 3, 4)), "A": rng.normal(size=(3, 4)),
+           "v_2": rng.normal(size=4)}
+    env.update({v: rng.normal(size=tuple(int(sizes[s]) if s in sizes else s for s in v.shape))
+                for v in variables([e, back]) if v.params.name not in env})
+    np.testing.assert_allclose(evaluate(back, env, sizes), evaluate(e, env, sizes),
+                               atol=1e-9, err_msg=text)
+
+
+def test_unicode_sums_and_deltas():
+    rng = np.random.default_rng(10)
+    a = rng.normal(size=(3, 3))
+    shapes = {"P": ("n", "n")}
+    assert np.isclose(evaluate(sg.parse("∑_ij P[i,j]", shapes), {"P": a}), a.sum())
+    assert np.isclose(evaluate(sg.parse("Σ_ij δ[i,j] P[i,j]", shapes), {"P": a}), np.trace(a))
+    got = evaluate(sg.parse("[Σ_j P[i,j] P[j,k]]_(i,k)", shapes), {"P": a})
+    np.testing.assert_allclose(got, a @ a)
+    with pytest.raises(sg.LatexSyntaxError, match="a sum needs its indices"):
+        sg.parse("∑ P", shapes)
+
+
+@ci_examples(30)
+@given(tensor_expressions(), seeds())
+def test_str_of_random_tensor_expressions_parses_back_or_is_refused(e, seed):
+    """str() of a random expression and its gradients reads back to the same value, or is
+    refused with a symgrad error (never a different value)."""
+    U = variable("U", *e.shape)
+    L = sg.sum(U * e)
+    sizes, env = numeric_point([L], seed)
+    for f in [e, *sg.grad(L, variables(e))]:
+        try:
+            back = sg.parse(str(f), variables([L]), shape=f.shape)
+        except sg.SymgradError:
+            continue
+        _close(evaluate(back, env, sizes), evaluate(f, env, sizes), str(f), tol=1e-9)

@@ -90,6 +90,16 @@ _SUM = re.compile(r"\\sum(?![A-Za-z])(?:\s|\\(?:no)?limits(?![A-Za-z]))*"
                   r"_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z]))(?:\s*\^\s*(?:\{([^{}]*)\}|([A-Za-z0-9])))?")
 _INDEX_FORMULA = re.compile(r"\\lfloor|\\bmod|\(\w - 1\)")
 _REALS = re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R)|ℝ")
+# The plain-text (Unicode) index notation str() prints: Σ_kl (∑_kl) sums over k and l, X[k,i,j]
+# an entry, [e]_(i,j) the array of entries, t^(2) a power. Entries in brackets are read only in
+# text without LaTeX commands, where [ ] after a name cannot be a product with a bracket.
+_USUM = re.compile(r"[Σ∑]_([A-Za-z0-9]+)(?=\s)")
+_UENTRY = re.compile(r"\[\s*(\w+\s*(?:,\s*\w+\s*)*)\]", re.ASCII)
+_UINDEXED = re.compile(r"[\w)\]ᵀ]")
+_UFUNC = re.compile(r"([A-Za-z]+)\(")
+_UPARTIAL = re.compile(r"∂([A-Za-z])/∂([A-Za-z][A-Za-z0-9]*)")
+_USUB = dict(zip("₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", "0123456789aeoxhklmnpstijruv"))
+_USUP = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
 _UNICODE = {"ᵀ": "TRANSPOSE", "⊙": "ODOT", "∘": "ODOT", "⊘": "OSLASH", "⊗": "OTIMES", "·": "CDOT",
             "×": "CDOT", "⊕": "OPLUS", "⊖": "OMINUS", "∂": "PARTIAL", "−": "MINUS", "∈": "IN"}
 
@@ -152,6 +162,7 @@ class Tokenizer:
         self.out: list[Token] = []
         self.stack: list[str] = []  # open delimiters: "(", "{", "|", "‖"
         self.functions = function_words()
+        self.plain = "\\" not in text  # plain text (str()'s notation), no LaTeX commands
 
     # ---- emitting ----------------------------------------------------------------------
     def emit(self, kind: str, value: str, pos: int) -> None:
@@ -189,6 +200,11 @@ class Tokenizer:
                 i = _SPACE.match(text, i).end()
                 continue
             if c.isascii() and c.isalpha():
+                m = _UFUNC.match(text, i) if self.plain else None
+                if m and m.group(1) in self.functions:  # tanh(x) in plain text, as str()
+                    self.emit("FUNC", self.functions[m.group(1)], i)
+                    i = m.end(1)
+                    continue
                 self.emit("LETTER", c, i)
                 i += 1
                 continue
@@ -196,7 +212,8 @@ class Tokenizer:
                                                   and text[i + 1].isascii()):
                 m = _NUMBER.match(text, i)
                 # 1^\top and 1_n are the ones vector, as \mathbf{1}^\top: never the number 1
-                one = m.group() == "1" and _ONE_AS_VECTOR.match(text, m.end()) and not (
+                one = m.group() == "1" and (_ONE_AS_VECTOR.match(text, m.end()) or text[
+                    m.end(): m.end() + 1] in _USUB) and not (
                     text[i - 1: i].isascii() and text[i - 1: i].isalpha())  # W1^\top is W_1
                 self.emit("ONES" if one else "NUMBER", m.group(), i)
                 i = m.end()
@@ -210,6 +227,57 @@ class Tokenizer:
         return self.out
 
     def symbol(self, c: str, i: int) -> int:
+        m = _USUM.match(self.text, i) if c in "Σ∑" else None
+        if m:
+            self.emit("SUMOP", m.group(1), i)
+            return m.end()
+        if c == "[" and i and _UINDEXED.match(self.text[i - 1]) and self.plain:
+            m = _UENTRY.match(self.text, i)
+            if m:
+                if len(self.out) > 1 and self.out[-1].type == "SUB":  # T₂[i,j]: (T_{2})_{ij}
+                    at = self.out[-2].start_pos
+                    self.out.insert(len(self.out) - 2, Token("LPAR", "(", start_pos=at, line=1,
+                                                             column=at + 1))
+                    self.emit("RPAR", ")", i)
+                self.emit("SUB", normalize_sub(m.group(1)), i)
+                return m.end()
+        m = _UPARTIAL.match(self.text, i) if c == "∂" and self.plain else None
+        if m:  # ∂L/∂f, as str() prints the upstream: \frac{\partial L}{\partial f}
+            self.emit("FRAC", m.group(), i)
+            for k in (1, 2):
+                name = m.group(k)
+                self.emit("LBRACE", "{", m.start(k) - 1)
+                self.emit("PARTIAL", "∂", m.start(k) - 1)
+                self.emit("LETTER" if len(name) == 1 else "WORD", name, m.start(k))
+                self.emit("RBRACE", "}", m.end(k))
+            return m.end()
+        if c in _USUB:  # T₂, xᵢ, 1ₙ: Unicode subscripts are _{2}, _{i}, _{n}
+            j = i
+            while j < len(self.text) and self.text[j] in _USUB:
+                j += 1
+            self.emit("SUB", "".join(_USUB[ch] for ch in self.text[i:j]), i)
+            return j
+        if c == "⁻" and self.text[i + 1: i + 2] == "¹":  # X⁻¹
+            self.emit("INVERSE", "⁻¹", i)
+            return i + 2
+        if c in _USUP or (c == "∘" and self.text[i + 1: i + 2] in _USUP):  # X², X∘² (X^{\circ 2})
+            j = i + 1
+            while j < len(self.text) and self.text[j] in _USUP:
+                j += 1
+            power = "".join(_USUP[ch] for ch in self.text[i + (c == "∘"): j])
+            if c == "∘":
+                self.open("{", "HPOW", c, i)
+                self.emit("NUMBER", power, i + 1)
+                self.close("{", "RBRACE", c, j)
+            else:
+                self.emit("CARET", c, i)
+                self.emit("NUMBER", power, i)
+            return j
+        if c == "∑":
+            raise syntax_error("a sum needs its indices: ∑_k x[k] (Σ_k, \\sum_{k})", self.text, i)
+        if c == ")" and self.stack and self.stack[-1] == "^(":
+            self.close("^(", "RBRACE", c, i)
+            return i + 1
         if c in _SIMPLE:
             kind = _SIMPLE[c]
             if kind == "PRIME":
@@ -251,6 +319,9 @@ class Tokenizer:
         if c == "ℝ":
             self.emit("REALS", c, i)
             return i + 1
+        if c == "σ" and self.plain and self.text[i + 1: i + 2] == "(":
+            self.emit("FUNC", "sigmoid", i)
+            return i + 1
         if c in _GREEK_BY_CHAR:
             self.emit("GREEK", _GREEK_BY_CHAR[c], i)
             return i + 1
@@ -277,6 +348,9 @@ class Tokenizer:
             self.open("{", "HPOW", m.group(), i)
             return m.end()
         self.emit("CARET", "^", i)
+        if text[j: j + 1] == "(":  # t^(2), as str() prints a power: the group of t^{2}
+            self.open("^(", "LBRACE", "(", j)
+            return j + 1
         return self.single(j)
 
     def single(self, j: int) -> int:
@@ -309,6 +383,9 @@ class Tokenizer:
             raw, end = m.group(), m.end()
         elif c.isascii() and c.isalnum():
             raw, end = c, j + 1
+        elif c == "(" and ")" in text[j:]:  # [e]_(i,j), as str() prints the indices
+            end = text.index(")", j) + 1
+            raw = text[j + 1: end - 1]
         else:
             raise syntax_error(f"unreadable subscript {c!r}", text, j)
         sub = normalize_sub(raw)
