@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from strategies import ci_examples, numeric_point, seeds, tensor_expressions
+from test_tensor_random import _fd_jacobian
 
 import symgrad as sg
 from symgrad.jacobian import _batched_jacobian, _vec_axes
@@ -30,16 +31,7 @@ def _env(seed: int = 0) -> dict:
 
 def fd_jacobian(y, name: str, env: dict) -> np.ndarray:
     """dy/d(env[name]) by central differences: shape y.shape + x.shape."""
-    work = dict(env)
-    base = work[name]
-    out = np.zeros(np.shape(evaluate(y, work, SIZES)) + base.shape)
-    for at in np.ndindex(base.shape):
-        for sign in (1, -1):
-            v = base.copy()
-            v[at] += sign * 1e-6
-            work[name] = v
-            out[(...,) + at] += sign * np.asarray(evaluate(y, work, SIZES)) / 2e-6
-    return out
+    return _fd_jacobian(y, name, env, SIZES)
 
 
 def _close(a, b, what: str, tol: float = 1e-7) -> None:
