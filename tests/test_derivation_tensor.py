@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import tensor_expressions
 from test_derivation import need
 
 import symgrad as sg
@@ -16,6 +19,15 @@ B, T, d, h, n, k = sg.dims("B T d h n k")
 X, W, b = sg.tensor("X", B, T, d), sg.matrix("W", d, h), sg.vector("b", h)
 A, Z = sg.matrix("A", n, k), sg.tensor("Z", B, n, k)
 x, M = sg.matrix("x", B, n), sg.matrix("M", n, n)
+H, e = sg.dims("H e")
+Q, K, V = (sg.tensor(c, B, H, T, e) for c in "QKV")
+
+
+def attention():
+    """Multi-head attention, heads as an axis: slices along the batch and head axes."""
+    S = sg.name("S", sg.einsum("bhtd,bhsd->bhts", Q, K))
+    A_ = sg.name("A", sg.softmax(S, axis=-1))
+    return sg.name("O", sg.einsum("bhts,bhsd->bhtd", A_, V))
 
 
 def cases():
@@ -26,6 +38,10 @@ def cases():
         "tanh-loss": (sg.sum(sg.tanh(X @ W + b) ** 2), [W, b, X]),  # backprop, slice by slice
         "quadratic": (sg.sum(sg.einsum("bi,ij,bj->b", x, M, x)), [M, x]),  # x_iᵀ M x_i
         "einsum-mean": (sg.mean(sg.exp(sg.einsum("btd,dh->bth", X, W))), [W]),
+        "attention": (attention(), [Q, K, V]),
+        "softmax-xent": (-sg.sum(sg.tensor("Y", B, T, h) * sg.log(sg.softmax(X @ W, axis=-1))),
+                         [W]),
+        "row-sums": (sg.name("f", sg.sum(X, axis=1)), [X]),  # slices are vectors
         "seed-ints": (sg.name("f", sg.tensor("Z", 4, 2, 3) + sg.matrix("A", 2, 3)),
                       [sg.matrix("A", 2, 3)]),
     }
@@ -126,9 +142,9 @@ def test_markdown_and_text(derivations):
 
 # ---- refusals -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("y, wrt, words", [
-    (sg.sum(sg.softmax(X, axis=0)), X, "softmax"),  # mixes the slices
-    (sg.sum(sg.sum(X, axis=0) @ sg.matrix("V", d, h)), X, "sums over a batch axis"),
-    (sg.sum(sg.tensor("Y", B, n, T, d)), None, "one batch axis"),  # two batch axes
+    (sg.sum(sg.softmax(X, axis=0)), X, "softmax.*mixes the slices"),
+    (sg.sum(sg.sum(X, axis=0) @ sg.matrix("V", d, h)), X, "sum.*mixes the slices"),
+    (sg.name("f", sg.tensor("Y", B, T, d) * sg.tensor("u", 1, T, 1)), None, "unit axis"),
     (sg.sum(sg.swapaxes(X, 0, 1)), X, "moves a batch axis"),
     (sg.logsumexp(sg.tanh(X @ W)), W, "sums \\(or averages\\) every entry"),
 ])
@@ -147,3 +163,43 @@ def test_matrix_derivations_are_unchanged():
     Xm = sg.matrix("X", T, d)
     dv = sg.derive(sg.name("f", Xm @ W + b), [W, b])
     assert dv._batch is None and dv.verify().ok
+
+
+def test_attention_lines(derivations):
+    text = "\n".join(derivations["attention"].lines())
+    assert r"S_{i,j} = Q_{i,j} K_{i,j}^{\top}" in text
+    assert r"O_{i,j} = A_{i,j} V_{i,j}" in text
+    assert r"\frac{\partial L}{\partial V_{i,j}} = A_{i,j}^{\top} \frac{\partial L}" \
+           r"{\partial O_{i,j}}" in text
+
+
+def test_sums_over_two_batch_axes():
+    Wq = sg.matrix("W", e, h)
+    dv = sg.derive(sg.sum(sg.tanh(Q @ Wq)), Wq)
+    assert r"\sum_{i=1}^{B} \sum_{j=1}^{H}" in "\n".join(dv.lines())
+    assert dv.verify().ok
+
+
+# ---- random batched expressions: verified steps, or a clear refusal -----------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck),
+          derandomize=True)
+@given(tensor_expressions(), st.booleans())
+def test_random_batched_expressions(expr, scalar):
+    """Never a wrong step: a random expression of up to four axes derives with every step
+    verified, or is refused with an UnsupportedError."""
+    y = sg.sum(expr) if scalar else sg.name("F", expr)
+    try:
+        dv = sg.derive(y)
+    except sg.UnsupportedError:
+        return
+    rep = dv.verify()
+    assert rep.ok, f"{y}: {rep}"
+
+
+def test_cli_derives_tensor_shapes(capsys):
+    from symgrad.cli import main
+    code = main(["derive", "f = X W + b", "--shapes", "X: B×T×d, W: d×h, b: h", "--wrt", "W",
+                 "--wrt", "b", "--steps", "--format", "text"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "fᵢ = Xᵢ W ⊕ b" in out and "∂L/∂W = Σ_i Xᵢᵀ ∂L/∂fᵢ" in out

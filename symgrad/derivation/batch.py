@@ -24,12 +24,14 @@ from ..node import Node, describe, topo
 from ..ops import arith, core, reduce
 from ..printing import UNICODE, Printer
 from .build import Builder, user_variables
+from .measure import latex_width
 from .model import Batch, Check, Derivation, Equation, Part, Step
-from .options import DerivationOptions
+from .options import WIDTHS, DerivationOptions
 from .render import StepPrinter, unicode_token
 from .slices import Slicer
 
 _TAGS = "ijklmnpqrst"
+_WHOLE = 0.6  # the share of the line a whole-array gradient may take (notes need the rest)
 
 
 def _summed(y: Node) -> tuple[object, Node]:
@@ -42,8 +44,9 @@ def _summed(y: Node) -> tuple[object, Node]:
         f"of an array, or for an array itself; {describe(y)} is {body.op.name} at its top")
 
 
-def _tag(y: Node, base: Printer) -> str:
-    """The index of the slices: a letter no variable, size or name in y already uses."""
+def _tags(y: Node, base: Printer, r: int) -> tuple[str, ...]:
+    """The indices of the slices, one per batch axis: letters no variable, size or name in y
+    already uses."""
     taken = set()
     for n in topo(y):
         if n.op is core.VAR:
@@ -53,12 +56,13 @@ def _tag(y: Node, base: Printer) -> str:
             taken.add(n.params[0])
         for s in n.shape:
             taken |= {str(f) for f in getattr(s, "free_symbols", ())}
-    return next(c for c in _TAGS if c not in taken)
+    return tuple(c for c in _TAGS if c not in taken)[:r]
 
 
-def _sub(tex: str, tag: str) -> str:
-    """tex with the subscript tag: L_{i}, {L_{0}}_{i}."""
-    return f"{{{tex}}}_{{{tag}}}" if "_" in tex else f"{tex}_{{{tag}}}"
+def _sub(tex: str, tags: tuple[str, ...]) -> str:
+    """tex with the slice's subscript: L_{i}, L_{i,j}, {L_{0}}_{i}."""
+    sub = ",".join(tags)
+    return f"{{{tex}}}_{{{sub}}}" if "_" in tex else f"{tex}_{{{sub}}}"
 
 
 class BatchBuilder:
@@ -83,14 +87,11 @@ class BatchBuilder:
             c, top = 1, core.unname(y)
         if top.ndim == 0:
             raise UnsupportedError(f"derive() finds no batch axis in {describe(y)}")
-        r = max(top.ndim - 2, 1)
-        if r > 1:
-            raise UnsupportedError(
-                f"derive() writes slices along one batch axis; {describe(top)} has {r} "
-                f"(use sg.grad, which prints in index notation)")
-        size = top.shape[0]
-        tag = _tag(y, self.base)
-        slicer = Slicer(r, (size,), tag)
+        r = max(top.ndim - 2, 1)  # slices of at most two axes: matrices
+        sizes = top.shape[:r]
+        tags = _tags(y, self.base, r)
+        tag = "_".join(tags)  # X_i, X_i_j (printed X_{i,j})
+        slicer = Slicer(r, sizes, tag)
         piece = slicer.cut(top)
         names = {v.params.name for v in user_variables(y)}
         for s in slicer.slices:
@@ -109,7 +110,7 @@ class BatchBuilder:
             else:
                 piece = reduce.sum_(piece)
             y_i = piece
-            style = replace(opts.style, loss=_sub(loss, tag))
+            style = replace(opts.style, loss=_sub(loss, tags))
         else:
             label = y.params[0] if y.op is core.NAME else "f"
             y_i = core.name(f"{label}_{tag}", piece)
@@ -127,46 +128,51 @@ class BatchBuilder:
             if v in slicer.slices:  # dX_i: a slice of a direction dX for the whole X
                 slices[dv] = core.variable(f"whole({dv.params.name})", *slicer.slices[v].shape,
                                            kind=core.Kind.SYMBOL)
-        size_tex = self.base.size(size)
-        steps = self.given(y, top, scalar, loss, tag, size_tex, one, defs, y_i)
-        steps += self.slice_steps(one, slicer, tag, size_tex, scalar)
+        steps = self.given(y, scalar, loss, tags, one, defs, y_i)
+        steps += self.slice_steps(one, slicer, tags)
         result = dict(zip(self.wrt, grad(y, self.wrt, upstream=upstream)))
         grads, labels = self.gradients(one, xs, result)
         steps.append(grads)
         checks = [Check(f"d/d{v.params.name}: result equals plain backprop", result[v], g)
                   for v, g in zip(self.wrt, backprop(y, upstream if upstream is not None
                                                      else core.number(1), self.wrt))]
-        batch = Batch(tag, size, slices, defs, y_i, one)
+        batch = Batch(tags, sizes, slices, defs, y_i, one)
         return Derivation(y, self.wrt, steps, result, opts, self.symbols, checks,
                           one._tangents, upstream, one.mode, labels, batch)
 
     # ---- the steps -----------------------------------------------------------------------------
-    def given(self, y, top, scalar, loss, tag, size_tex, one, defs, y_i) -> list[Step]:
+    def given(self, y, scalar, loss, tags, one, defs, y_i) -> list[Step]:
         if not scalar:
             label = y.params[0] if y.op is core.NAME else "f"
             f = self.symbol("out(" + label + ")", y.shape, self.base.name(label),
                             Printer(UNICODE).name(label))
             return [Step("given", (Equation(f, core.unname(y), ("as given",)),))]
         lsym = self.symbol("loss(" + loss + ")", (), loss, unicode_token(loss))
-        li = next(k for k in one._symbols if k.params.name == "loss(" + _sub(loss, tag) + ")")
+        li = next(k for k in one._symbols if k.params.name == "loss(" + _sub(loss, tags) + ")")
         defs[li] = y_i
         eqs = (Equation(lsym, core.unname(y), ("as given",)),
                Equation(None, li, ("one term per slice",), batch="sum"))
         return [Step("given", eqs)]
 
-    def slice_steps(self, one: Derivation, slicer: Slicer, tag: str, size_tex: str,
-                    scalar: bool) -> list[Step]:
+    def slice_steps(self, one: Derivation, slicer: Slicer, tags: tuple[str, ...]
+                    ) -> list[Step]:
         """The steps of one slice; the chain rule's lines add up the slices."""
         P = Printer(self.opts.style)
         U = Printer(replace(UNICODE, loss=unicode_token(self.opts.style.loss)))
-        rng = self.symbol("generic(range)", (), rf"{tag} = 1, \dots, {size_tex}",
-                          f"{tag} = 1, …, {slicer.sizes[0]}")
-        words: list[Part] = ["Slice by slice, for ", rng]
+        words: list[Part] = ["Slice by slice, for "]
+        for k, (t, z) in enumerate(zip(tags, slicer.sizes)):
+            words += [" and " if k else "", self.symbol(
+                f"generic(range {t})", (), rf"{t} = 1, \dots, {P.size(z)}", f"{t} = 1, …, {z}")]
+        nth = f"{tags[0]}-th" if len(tags) == 1 else f"({', '.join(tags)})-th"
+        parts, wholes = [], []
         for s, w in slicer.slices.items():
-            whole = self.symbol(f"generic(whole {w.params.name})", (), P.name(w.params.name),
-                                U.name(w.params.name))
-            words += [", ", s, " is the ", f"{tag}-th slice of ", whole]
-        words.append(" along its leading axis:")
+            parts += [", ", s]
+            wholes += [", ", self.symbol(f"generic(whole {w.params.name})", (),
+                                         P.name(w.params.name), U.name(w.params.name))]
+        many = len(parts) > 2
+        axes = "leading axis" if len(tags) == 1 else f"{len(tags)} leading axes"
+        words += parts + [f" {'are' if many else 'is'} the {nth} slice{'s' if many else ''} of "]
+        words += wholes[1:] + [f" along {'their' if many else 'its'} {axes}:"]
         steps = []
         for k, step in enumerate(one.steps[:-1]):
             mark = "sum" if step.kind == "chain" else "each"
@@ -175,6 +181,11 @@ class BatchBuilder:
                 else step.prose
             steps.append(Step(step.kind, eqs, prose))
         return steps
+
+    def fits(self, tex: str) -> bool:
+        """Does the whole array (index notation) fit on a line beside its note? Where it does
+        not, the per-slice line says it all (and .result holds it)."""
+        return latex_width(tex) <= _WHOLE * WIDTHS[self.opts.width]
 
     def gradients(self, one: Derivation, xs: list[Node], result: dict[Node, Node]
                   ) -> tuple[Step, dict[Node, Node]]:
@@ -193,13 +204,16 @@ class BatchBuilder:
             if vi is v:
                 eqs.append(Equation(label, g, ("summed over the slices",), batch="sum"))
                 labels[label] = v
-                if P(result[v]) != P(g):
+                if P(result[v]) != P(g) and self.fits(P(result[v])):
                     eqs.append(Equation(None, result[v], ("the whole array",)))
             else:
                 eqs.append(Equation(label_i, g, (), batch="each"))
-                self.symbols[label] = P.upstream(v.params.name)[0], U.upstream(v.params.name)[0]
-                eqs.append(Equation(label, result[v], ("the slices stacked",)))
-                labels[label_i] = labels[label] = v
+                labels[label_i] = v
+                if self.fits(P(result[v])):
+                    self.symbols[label] = (P.upstream(v.params.name)[0],
+                                           U.upstream(v.params.name)[0])
+                    eqs.append(Equation(label, result[v], ("the slices stacked",)))
+                    labels[label] = v
         return Step("gradients", tuple(eqs), ("Gradients have the shape of the variable "
                                                "(denominator layout):",)), labels
 

@@ -46,8 +46,8 @@ class Batch:
     slice along the leading axis, the per-slice symbols defined by an expression (L_i), the
     expression of one slice, and the matrix derivation of one slice."""
 
-    tag: str
-    size: object
+    tags: tuple[str, ...]  # one index per batch axis: i (X_i), or i, j (X_{i,j})
+    sizes: tuple
     slices: dict[Node, Node]
     defs: dict[Node, Node]
     piece: Node

@@ -285,8 +285,9 @@ def _over_slices(d: Derivation, rhs: Node, P: StepPrinter) -> str:
     b = d._batch
     body = P.arg(rhs, PROD)
     if P.is_latex:
-        return rf"\sum_{{{b.tag}=1}}^{{{P.size(b.size)}}} {body}"
-    return f"Σ_{b.tag} {body}"
+        return " ".join(rf"\sum_{{{t}=1}}^{{{P.size(z)}}}" for t, z in zip(b.tags, b.sizes)) \
+            + f" {body}"
+    return f"Σ_{''.join(b.tags)} {body}"
 
 
 def lines(d: Derivation) -> list[str]:

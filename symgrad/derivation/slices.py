@@ -18,6 +18,12 @@ from ..ops.einsum import EINSUM, einsum
 from ..shapes import fmt_shape
 from ..tensor_print import needs_index_notation
 
+_AXIS_OPS = {  # reductions along axes: a slice's are along the same axes, less the batch's
+    reduce.SUM: reduce.sum_,
+    reduce.LSE: reduce.logsumexp,
+    reduce.SOFTMAX: lambda x, axes, keep: reduce.softmax(x, axes),
+}
+
 
 def _refuse(n: Node, why: str) -> UnsupportedError:
     return UnsupportedError(f"derive() cannot write {n.op.name} ({describe(n)}) slice by slice: "
@@ -64,9 +70,10 @@ class Slicer:
             if r != 1 or a.ndim != 2:
                 raise _refuse(n, "only the rows of the left factor slice a matrix product")
             return (True, False)
-        if n.op is reduce.SUM:
+        if n.op in _AXIS_OPS:
             if min(n.params[0]) < r:
-                raise _refuse(n, "it sums over a batch axis inside the expression")
+                raise _refuse(n, "it reduces over a leading axis of its operand, which mixes "
+                                 "the slices")
             return (True,)
         if n.op is PERMUTE:
             if tuple(n.params[0][:r]) != tuple(range(r)):
@@ -80,9 +87,11 @@ class Slicer:
                     flags.append(False)  # broadcast along the batch: the same in every slice
                 elif lead == 0 and a.shape[:r] == self.sizes:
                     flags.append(True)
+                elif lead == 0 and all(z == 1 for z in a.shape[:r]) and a.ndim <= 2:
+                    flags.append(False)  # unit batch axes: the same in every slice
                 else:
-                    raise _refuse(n, f"the operand {describe(a)} is broadcast along part of "
-                                     "the batch axes")
+                    raise _refuse(n, f"the operand {describe(a)} is broadcast along the batch "
+                                     "through a unit axis or a part of the batch axes")
             return tuple(flags)
         raise _refuse(n, "it has no per-slice form in derivations yet")
 
@@ -127,12 +136,15 @@ class Slicer:
                     raise _refuse(n, "its slices have no matrix notation")
             elif n.op is linalg.MATMUL:
                 out = linalg.matmul(*args)
-            elif n.op is reduce.SUM:
-                out = reduce.sum_(args[0], tuple(a - r for a in n.params[0]), n.params[1])
+            elif n.op in _AXIS_OPS:
+                axes, keep = n.params
+                out = _AXIS_OPS[n.op](args[0], tuple(a - r for a in axes), keep)
             elif n.op is PERMUTE:
                 out = shape.transpose(args[0], tuple(p - r for p in n.params[0][r:]))
-            elif n.args and _entrywise(n):
-                out = Node(n.op, args, n.params)
+            elif n.args and _entrywise(n):  # a unit batch axis dropped: (1, n, 1) -> (n, 1)
+                out = Node(n.op, tuple(
+                    shape.reshape(s, a.shape[r:]) if not self.batched[a] and a.ndim == n.ndim
+                    else s for a, s in zip(n.args, args)), n.params)
             else:
                 raise _refuse(n, "it has no per-slice form in derivations yet")
             memo[n] = out

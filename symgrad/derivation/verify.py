@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -165,9 +166,9 @@ def verify_batched(d: Derivation, seed: int = 0, sizes: dict | None = None) -> V
         if whole not in env:  # a batched variable's direction dX, sliced into dX_i
             shape = tuple(int(sympy.sympify(s).subs(sizes)) for s in whole.shape)
             env[whole] = rng.normal(size=shape)
-    count = int(sympy.sympify(b.size).subs(sizes))
+    counts = tuple(int(sympy.sympify(z).subs(sizes)) for z in b.sizes)
     envs = []
-    for i in range(count):
+    for i in itertools.product(*(range(c) for c in counts)):
         e = dict(env)
         e.update({s: env[w][i] for s, w in b.slices.items()})
         e.update({s: evaluate(x, e, sizes) for s, x in b.defs.items()})
@@ -186,6 +187,10 @@ def verify_batched(d: Derivation, seed: int = 0, sizes: dict | None = None) -> V
         if not err <= tol:
             failed.append(label)
 
+    def stack(values: list) -> np.ndarray:  # slices back into the whole, (B, H, ...) first
+        out = np.stack([np.asarray(v, float) for v in values])
+        return out.reshape(counts + out.shape[1:])
+
     def bind(lhs: Node | None, values) -> None:
         if lhs is None or lhs.op is not core.VAR or lhs in env:
             return
@@ -200,7 +205,7 @@ def verify_batched(d: Derivation, seed: int = 0, sizes: dict | None = None) -> V
     whole_y = evaluate(d.y, env, sizes)
     pieces = [evaluate(b.piece, e, sizes) for e in envs]
     compare("the slices make up the expression",
-            sum(pieces) if d.y.ndim == 0 else np.stack(pieces), whole_y)
+            sum(pieces) if d.y.ndim == 0 else stack(pieces), whole_y)
     k = 0
     for step in d.steps:
         first = None
@@ -211,7 +216,7 @@ def verify_batched(d: Derivation, seed: int = 0, sizes: dict | None = None) -> V
                 bind(eq.lhs, value)
             else:
                 per = [evaluate(eq.rhs, e, sizes) for e in envs]
-                value = np.stack(per) if eq.batch == "each" else sum(per)
+                value = stack(per) if eq.batch == "each" else sum(per)
                 bind(eq.lhs, per if eq.batch == "each" else value)
             if eq.lhs is None:
                 compare(f"line {k} ({step.kind}) equals the line before", value, first)
