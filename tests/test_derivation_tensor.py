@@ -203,3 +203,13 @@ def test_cli_derives_tensor_shapes(capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "fᵢ = Xᵢ W ⊕ b" in out and "∂L/∂W = Σ_i Xᵢᵀ ∂L/∂fᵢ" in out
+
+
+def test_absent_variable_and_taken_index_letter():
+    U = sg.tensor("U", B, T, d)
+    dv = sg.derive(sg.name("f", X @ W + b), [W, U])
+    assert "∂L/∂U = [0]_(i,j,k)" in str(dv) and dv.verify().ok
+    i = sg.tensor("i", B, T, d)  # a variable named i: the slices are indexed by j
+    dv = sg.derive(sg.sum(sg.tanh(i @ W)), W)
+    assert r"\frac{\partial L}{\partial W} = \sum_{j=1}^{B} i_{j}^{\top}" in "\n".join(dv.lines())
+    assert dv.verify().ok

@@ -115,7 +115,8 @@ class BatchBuilder:
             label = y.params[0] if y.op is core.NAME else "f"
             y_i = core.name(f"{label}_{tag}", piece)
             style = opts.style
-        builder = Builder(y_i, xs, replace(opts, style=style))
+        inside = set(topo(y_i))  # a variable y does not hold has gradient 0, said whole
+        builder = Builder(y_i, [v for v in xs if v in inside], replace(opts, style=style))
         builder.slice_tag = tag
         one = builder.build()
         self.symbols.update(one._symbols)
@@ -200,6 +201,13 @@ class BatchBuilder:
                                     kind=core.Kind.UPSTREAM)
             label = core.variable(core.upstream_name(v.params.name), *v.shape,
                                   kind=core.Kind.UPSTREAM)
+            if v.ndim > 2:  # its lhs is its name, ∂L/∂X, not the array of its entries
+                self.symbols[label] = (P.upstream(v.params.name)[0],
+                                       U.upstream(v.params.name)[0])
+            if label_i not in read:  # not in the expression: zero, of the variable's shape
+                eqs.append(Equation(label, result[v]))
+                labels[label] = v
+                continue
             g = read[label_i].rhs
             if vi is v:
                 eqs.append(Equation(label, g, ("summed over the slices",), batch="sum"))
@@ -210,8 +218,6 @@ class BatchBuilder:
                 eqs.append(Equation(label_i, g, (), batch="each"))
                 labels[label_i] = v
                 if self.fits(P(result[v])):
-                    self.symbols[label] = (P.upstream(v.params.name)[0],
-                                           U.upstream(v.params.name)[0])
                     eqs.append(Equation(label, result[v], ("the slices stacked",)))
                     labels[label] = v
         return Step("gradients", tuple(eqs), ("Gradients have the shape of the variable "

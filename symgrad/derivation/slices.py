@@ -133,7 +133,8 @@ class Slicer:
                     terms, (self.batched[a] for a in n.args)))
                 out = contraction(ts, o[r:], args)
                 if out is None:
-                    raise _refuse(n, "its slices have no matrix notation")
+                    raise _refuse(n, "its slices have no matrix notation (a contraction of "
+                                     "arrays of three or more axes, or a diagonal)")
             elif n.op is linalg.MATMUL:
                 out = linalg.matmul(*args)
             elif n.op in _AXIS_OPS:
@@ -150,8 +151,13 @@ class Slicer:
             memo[n] = out
         out = memo[top]
         for m in topo(out):
-            if needs_index_notation(m):
-                raise _refuse(m, "its slice has no matrix notation")
+            if not needs_index_notation(m):
+                continue
+            if self.batched.get(m) is False:  # whole in every slice, and beyond matrices
+                raise _refuse(m, f"it has {m.ndim} axes and is not cut along the slices' "
+                                 f"leading {fmt_shape(self.sizes)} axes, so it has no matrix "
+                                 "notation in a slice")
+            raise _refuse(m, "its slice still has three or more axes (no matrix notation)")
         return out
 
 
