@@ -54,6 +54,31 @@ class VerifyReport:
         return "\n".join(rows)
 
 
+def _sizes(every, rng: np.random.Generator, sizes: dict | None) -> dict:
+    """Random sizes for the symbolic sizes in sight, or the given ones (names or symbols)."""
+    if sizes is None:
+        return random_sizes(every, rng)
+    return {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str)
+            else k: int(v) for k, v in sizes.items()}
+
+
+def _comparer(errors: dict[str, float], failed: list[str]):
+    """compare(label, a, b, tol): |a - b| <= tol * max(1, |a|, |b|), recorded under label."""
+
+    def compare(label: str, a, b, tol: float = 1e-8) -> None:
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        scale = max(1.0, float(np.max(np.abs(a), initial=0.0)),
+                    float(np.max(np.abs(b), initial=0.0)))
+        err = float(np.max(np.abs(a - b), initial=0.0)) / scale
+        if a.shape != b.shape or not np.isfinite(err):
+            err = float("inf")
+        errors[label] = err
+        if not err <= tol:
+            failed.append(label)
+
+    return compare
+
+
 def verify(d: Derivation, seed: int = 0, sizes: dict | None = None) -> VerifyReport:
     """Evaluate every step at random sizes and values: consecutive steps must agree, the
     differential must match finite differences, and each gradient the engine's backprop."""
@@ -62,11 +87,7 @@ def verify(d: Derivation, seed: int = 0, sizes: dict | None = None) -> VerifyRep
         [d._upstream] if d._upstream is not None else [])
     every = seeds + [c.a for c in d._checks] + [
         e.rhs for s in d.steps for e in s.equations]
-    if sizes is None:
-        sizes = random_sizes(every, rng)
-    else:
-        sizes = {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str)
-                 else k: int(v) for k, v in sizes.items()}
+    sizes = _sizes(every, rng, sizes)
     for domain in ("any", "positive"):
         env = random_env(seeds, sizes, rng, domain)
         for v in d._tangents.values():  # directions: any sign, symmetric if S is
@@ -79,17 +100,7 @@ def verify(d: Derivation, seed: int = 0, sizes: dict | None = None) -> VerifyRep
         raise EvaluationError(f"could not find a point where {d.y} is finite")
     errors: dict[str, float] = {}
     failed: list[str] = []
-
-    def compare(label: str, a, b, tol: float) -> None:
-        a, b = np.asarray(a, float), np.asarray(b, float)
-        scale = max(1.0, float(np.max(np.abs(a), initial=0.0)),
-                    float(np.max(np.abs(b), initial=0.0)))
-        err = float(np.max(np.abs(a - b), initial=0.0)) / scale
-        if a.shape != b.shape or not np.isfinite(err):
-            err = float("inf")
-        errors[label] = err
-        if not err <= tol:
-            failed.append(label)
+    compare = _comparer(errors, failed)
 
     # The steps themselves: continuation lines equal the line above; the differential
     # equals finite differences of y; each gradient line equals the result, and read
@@ -147,11 +158,7 @@ def verify_batched(d: Derivation, seed: int = 0, sizes: dict | None = None) -> V
     rng = np.random.default_rng(seed)
     every = [d.y, *d.wrt, *b.slices, *b.slices.values(), *d._tangents.values(), *(
         e.rhs for s in d.steps for e in s.equations)]
-    if sizes is None:
-        sizes = random_sizes(every, rng)
-    else:
-        sizes = {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str)
-                 else k: int(v) for k, v in sizes.items()}
+    sizes = _sizes(every, rng, sizes)
     seeds = [d.y, *d.wrt] + ([d._upstream] if d._upstream is not None else [])
     for domain in ("any", "positive"):
         env = random_env(seeds, sizes, rng, domain)
@@ -175,17 +182,7 @@ def verify_batched(d: Derivation, seed: int = 0, sizes: dict | None = None) -> V
         envs.append(e)
     errors: dict[str, float] = {}
     failed: list[str] = []
-
-    def compare(label: str, a, c, tol: float = 1e-8) -> None:
-        a, c = np.asarray(a, float), np.asarray(c, float)
-        scale = max(1.0, float(np.max(np.abs(a), initial=0.0)),
-                    float(np.max(np.abs(c), initial=0.0)))
-        err = float(np.max(np.abs(a - c), initial=0.0)) / scale
-        if a.shape != c.shape or not np.isfinite(err):
-            err = float("inf")
-        errors[label] = err
-        if not err <= tol:
-            failed.append(label)
+    compare = _comparer(errors, failed)
 
     def stack(values: list) -> np.ndarray:  # slices back into the whole, (B, H, ...) first
         out = np.stack([np.asarray(v, float) for v in values])
