@@ -63,3 +63,9 @@ kern = rng.normal(size=(3, 4, 5))
 ref = sum(sig[:, i:i + 6] @ kern[i] for i in range(3))  # the convolution, directly
 assert np.allclose(sg.evaluate(y, {"P": patches, "K": kern}), ref)
 assert sg.gradcheck(sg.sum(sg.relu(y)), [Kc]).ok
+
+# ---- the batched layer's derivation, slice by slice (X_i the i-th T×d slice of X) ------------
+steps = sg.derive(L, [W, b])
+print(steps)
+assert steps.verify().ok  # every step checked at random arrays, slice by slice
+assert r"\frac{\partial L}{\partial W} = \sum_{i=1}^{B} X_{i}^{\top} \bar{Z}_{1,i}" in steps.lines()

@@ -5,6 +5,9 @@ Two shapes of derivation, chosen by the expression:
 - *Differential* (one layer: the founding example, the Matrix Cookbook): the expression as
   given (broadcasts marked ⊕), made explicit (b 1ᵀ), its differential df, the chain rule
   dL = tr((∂L/∂f)ᵀ df), and each gradient read off by trace cyclicity.
+- *Batched* (arrays of three or more axes: a batched layer X W + b, X of shape (B, T, d)):
+  the expression as given in index notation, then each slice in matrix notation (f_i = X_i W
+  + 1 bᵀ) derived as above, and the slices' gradients summed over the batch (Σ_i X_iᵀ G_i).
 - *Backprop* (deep: named or nonlinear intermediates): a forward pass that names the
   intermediates (Z₁ = X W₁ + 1 b₁ᵀ, H₁ = tanh(Z₁), ...), then one line per intermediate with
   barred cotangents (H̄₁ = Z̄₂ W₂ᵀ, Z̄₁ = H̄₁ ⊙ (1 - H₁∘²)), then each gradient.
@@ -24,6 +27,7 @@ from ..grad import _check_wrt
 from ..node import Node, describe, topo
 from ..ops import core
 from ..tensor_print import needs_index_notation
+from .batch import batched_derivation
 from .build import Builder, user_variables
 from .hessian import hessian_derivation
 from .model import Check, Derivation, Equation, Part, Step
@@ -46,11 +50,12 @@ def derive(y: Node | float, wrt: Node | Sequence[Node] | None = None,
     upstream, size_subscripts).
     """
     y = core.as_node(y)
-    if any(needs_index_notation(n) for n in topo(y)):
-        raise UnsupportedError(
-            f"derive() writes steps in matrix notation; {describe(y)} has arrays of three or "
-            f"more axes (use sg.grad, which prints in index notation)")
+    batched = any(needs_index_notation(n) for n in topo(y))
     opts = DerivationOptions.make(options, **kw)
+    if order == 2 and batched:
+        raise UnsupportedError(
+            f"derive(order=2) writes Hessians in matrix notation; {describe(y)} has arrays of "
+            f"three or more axes (use sg.hessian, which prints in index notation)")
     if order == 2:
         return hessian_derivation(y, wrt, opts)
     if order != 1:
@@ -74,5 +79,7 @@ def derive(y: Node | float, wrt: Node | Sequence[Node] | None = None,
         if v.params.kind == core.Kind.SYMBOL:
             raise DifferentiationError(f"{v.params.name} is a symbol of a derivation, "
                                        "not a variable")
+    if batched:
+        return batched_derivation(y, xs, opts)
     return Builder(y, xs, opts).build()
 

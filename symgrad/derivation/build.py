@@ -121,6 +121,7 @@ class Builder:
         self.upstream = core.upstream_of(y) if y.ndim else None
         self.labels: dict[Node, str] = {}  # intermediate -> its name
         self.seed = self.upstream if self.upstream is not None else core.number(1)
+        self.slice_tag = ""  # set when deriving one slice of a batched expression
 
     # ---- symbols --------------------------------------------------------------------------
     def symbol(self, key: str, shape_, tex: str, text: str,
@@ -320,7 +321,8 @@ class Builder:
                 continue
             while True:
                 counters[letter] += 1
-                label = f"{letter}{counters[letter]}"
+                k = counters[letter]  # a slice's layers carry its index: Z_{1,i}
+                label = f"{letter}_{k}_{self.slice_tag}" if self.slice_tag else f"{letter}{k}"
                 if self.base.name(label) not in taken:
                     break
             taken.add(self.base.name(label))

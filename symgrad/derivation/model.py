@@ -11,7 +11,7 @@ from ..errors import SymgradError, warn
 from ..node import Node
 from . import render, tex
 from .options import DerivationOptions
-from .verify import VerifyReport, verify
+from .verify import VerifyReport, verify, verify_batched
 
 Part = str | Node  # words, or an expression printed as math
 
@@ -24,6 +24,9 @@ class Equation:
     rhs: Node
     note: tuple[Part, ...] = ()
     terms: tuple[Node, ...] = ()  # rhs as a sum, where a long line may break
+    # a batched derivation's line: "each" holds for every slice i (its sides are slices X_i),
+    # "sum" has a right side summed over the slices (\sum_{i=1}^{B} X_i^T G_i)
+    batch: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,20 @@ class Step:
     kind: str
     equations: tuple[Equation, ...]
     prose: tuple[Part, ...] = ()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """How a batched derivation cuts its arrays: the slice symbols (X_i) and the wholes they
+    slice along the leading axis, the per-slice symbols defined by an expression (L_i), the
+    expression of one slice, and the matrix derivation of one slice."""
+
+    tags: tuple[str, ...]  # one index per batch axis: i (X_i), or i, j (X_{i,j})
+    sizes: tuple
+    slices: dict[Node, Node]
+    defs: dict[Node, Node]
+    piece: Node
+    per_slice: Derivation
 
 
 @dataclass(frozen=True)
@@ -57,7 +74,7 @@ class Derivation:
     def __init__(self, y: Node, wrt: list[Node], steps: list[Step], result: dict[Node, Node],
                  options: DerivationOptions, symbols: dict[Node, tuple[str, str]],
                  checks: list[Check], tangents: dict[Node, Node], upstream: Node | None,
-                 mode: str, labels: dict[Node, Node]) -> None:
+                 mode: str, labels: dict[Node, Node], batch: Batch | None = None) -> None:
         self.y = y
         self.wrt = list(wrt)
         self.steps = list(steps)
@@ -69,6 +86,7 @@ class Derivation:
         self._tangents = tangents
         self._upstream = upstream
         self._labels = labels  # gradient-line symbol -> its variable
+        self._batch = batch  # a batched derivation: its slices
 
     # ---- text -------------------------------------------------------------------------------
     def lines(self) -> list[str]:
@@ -133,4 +151,6 @@ class Derivation:
     def verify(self, seed: int = 0, sizes: dict | None = None) -> VerifyReport:
         """Evaluate every step at random sizes and values: consecutive steps must agree, the
         differential must match finite differences, and each gradient the engine's backprop."""
+        if self._batch is not None:
+            return verify_batched(self, seed, sizes)
         return verify(self, seed, sizes)

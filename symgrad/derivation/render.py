@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..jvp import signed
 from ..names import GREEK_UNICODE
 from ..node import Node
-from ..op import ADD, ATOM, NEG
+from ..op import ADD, ATOM, NEG, PROD
 from ..ops import arith, core, shape
 from ..printing import UNICODE, Printer, Style
 from .measure import latex_width
@@ -32,6 +32,12 @@ class StepPrinter(Printer):
         self.symbols = symbols
         self.small = small and self.is_latex  # \tfrac inside tr(...): lines stay low
         self.diffs: set[str] = set()  # printed differentials (dW, dWᵀ)
+
+    def __call__(self, root: Node) -> str:
+        sym = self.symbols.get(root)  # a symbol is its name, whatever its order (f, not f_{ijk})
+        if sym is not None:
+            return sym[0] if self.is_latex else sym[1]
+        return super().__call__(root)
 
     def upstream(self, of: str) -> tuple[str, int]:
         s, p = super().upstream(of)
@@ -256,6 +262,11 @@ def rows(d: Derivation, latex: bool) -> list[Row]:
     out = []
     for k, (prose, lhs, eq, pr, note) in enumerate(eqs):
         room = budget - (_QUAD if k in alone else 0.0)
+        if eq.batch == "sum":  # a sum over the slices stays on its line
+            out.append(Row(prose, lhs, [_over_slices(d, eq.rhs, pr)], note, False, k in alone))
+            if note and not beside:
+                out[-1].note, out[-1].note_below = _note(_parenthesized(eq.note), P), True
+            continue
         long = measure(pr(eq.rhs) if latex else U(eq.rhs)) > room
         terms = _summands(eq) if long else []
         if len(terms) > 1:  # continuation lines are indented by a quad
@@ -267,6 +278,16 @@ def rows(d: Derivation, latex: bool) -> list[Row]:
             note = _note(_parenthesized(eq.note), P)
         out.append(Row(prose, lhs, rhs, note, not beside, k in alone))
     return out
+
+
+def _over_slices(d: Derivation, rhs: Node, P: StepPrinter) -> str:
+    """\\sum_{i=1}^{B} rhs: a right side summed over the slices of a batched derivation."""
+    b = d._batch
+    body = P.arg(rhs, PROD)
+    if P.is_latex:
+        return " ".join(rf"\sum_{{{t}=1}}^{{{P.size(z)}}}" for t, z in zip(b.tags, b.sizes)) \
+            + f" {body}"
+    return f"Σ_{''.join(b.tags)} {body}"
 
 
 def lines(d: Derivation) -> list[str]:

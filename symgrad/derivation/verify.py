@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,31 @@ class VerifyReport:
         return "\n".join(rows)
 
 
+def _sizes(every, rng: np.random.Generator, sizes: dict | None) -> dict:
+    """Random sizes for the symbolic sizes in sight, or the given ones (names or symbols)."""
+    if sizes is None:
+        return random_sizes(every, rng)
+    return {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str)
+            else k: int(v) for k, v in sizes.items()}
+
+
+def _comparer(errors: dict[str, float], failed: list[str]):
+    """compare(label, a, b, tol): |a - b| <= tol * max(1, |a|, |b|), recorded under label."""
+
+    def compare(label: str, a, b, tol: float = 1e-8) -> None:
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        scale = max(1.0, float(np.max(np.abs(a), initial=0.0)),
+                    float(np.max(np.abs(b), initial=0.0)))
+        err = float(np.max(np.abs(a - b), initial=0.0)) / scale
+        if a.shape != b.shape or not np.isfinite(err):
+            err = float("inf")
+        errors[label] = err
+        if not err <= tol:
+            failed.append(label)
+
+    return compare
+
+
 def verify(d: Derivation, seed: int = 0, sizes: dict | None = None) -> VerifyReport:
     """Evaluate every step at random sizes and values: consecutive steps must agree, the
     differential must match finite differences, and each gradient the engine's backprop."""
@@ -61,11 +87,7 @@ def verify(d: Derivation, seed: int = 0, sizes: dict | None = None) -> VerifyRep
         [d._upstream] if d._upstream is not None else [])
     every = seeds + [c.a for c in d._checks] + [
         e.rhs for s in d.steps for e in s.equations]
-    if sizes is None:
-        sizes = random_sizes(every, rng)
-    else:
-        sizes = {sympy.Symbol(str(k), positive=True, integer=True) if isinstance(k, str)
-                 else k: int(v) for k, v in sizes.items()}
+    sizes = _sizes(every, rng, sizes)
     for domain in ("any", "positive"):
         env = random_env(seeds, sizes, rng, domain)
         for v in d._tangents.values():  # directions: any sign, symmetric if S is
@@ -78,17 +100,7 @@ def verify(d: Derivation, seed: int = 0, sizes: dict | None = None) -> VerifyRep
         raise EvaluationError(f"could not find a point where {d.y} is finite")
     errors: dict[str, float] = {}
     failed: list[str] = []
-
-    def compare(label: str, a, b, tol: float) -> None:
-        a, b = np.asarray(a, float), np.asarray(b, float)
-        scale = max(1.0, float(np.max(np.abs(a), initial=0.0)),
-                    float(np.max(np.abs(b), initial=0.0)))
-        err = float(np.max(np.abs(a - b), initial=0.0)) / scale
-        if a.shape != b.shape or not np.isfinite(err):
-            err = float("inf")
-        errors[label] = err
-        if not err <= tol:
-            failed.append(label)
+    compare = _comparer(errors, failed)
 
     # The steps themselves: continuation lines equal the line above; the differential
     # equals finite differences of y; each gradient line equals the result, and read
@@ -133,4 +145,105 @@ def _fd(d: Derivation, env: dict, sizes: dict) -> np.ndarray:
     for v, dv in d._tangents.items():
         plus[v] = env[v] + h * env[dv]
         minus[v] = env[v] - h * env[dv]
+    return (evaluate(d.y, plus, sizes) - evaluate(d.y, minus, sizes)) / (2 * h)
+
+
+def verify_batched(d: Derivation, seed: int = 0, sizes: dict | None = None) -> VerifyReport:
+    """A batched derivation checked at random whole arrays, slice by slice: lines of one slice
+    (stacked over the slices), lines summed over the slices, and lines of whole arrays must
+    agree where they say they do; the differential must match finite differences of the whole
+    expression, and every gradient line sg.grad's value. The matrix derivation of one slice
+    is verified too (at random slices), its checks reported as "one slice: ..."."""
+    b = d._batch
+    rng = np.random.default_rng(seed)
+    every = [d.y, *d.wrt, *b.slices, *b.slices.values(), *d._tangents.values(), *(
+        e.rhs for s in d.steps for e in s.equations)]
+    sizes = _sizes(every, rng, sizes)
+    seeds = [d.y, *d.wrt] + ([d._upstream] if d._upstream is not None else [])
+    for domain in ("any", "positive"):
+        env = random_env(seeds, sizes, rng, domain)
+        if np.all(np.isfinite(evaluate(d.y, env, sizes))):
+            break
+    else:
+        raise EvaluationError(f"could not find a point where {d.y} is finite")
+    for v, dv in d._tangents.items():
+        if dv not in b.slices:  # a shared variable's direction dW
+            env[dv] = rng.normal(size=env[v].shape)
+    for whole in b.slices.values():
+        if whole not in env:  # a batched variable's direction dX, sliced into dX_i
+            shape = tuple(int(sympy.sympify(s).subs(sizes)) for s in whole.shape)
+            env[whole] = rng.normal(size=shape)
+    counts = tuple(int(sympy.sympify(z).subs(sizes)) for z in b.sizes)
+    envs = []
+    for i in itertools.product(*(range(c) for c in counts)):
+        e = dict(env)
+        e.update({s: env[w][i] for s, w in b.slices.items()})
+        e.update({s: evaluate(x, e, sizes) for s, x in b.defs.items()})
+        envs.append(e)
+    errors: dict[str, float] = {}
+    failed: list[str] = []
+    compare = _comparer(errors, failed)
+
+    def stack(values: list) -> np.ndarray:  # slices back into the whole, (B, H, ...) first
+        out = np.stack([np.asarray(v, float) for v in values])
+        return out.reshape(counts + out.shape[1:])
+
+    def bind(lhs: Node | None, values) -> None:
+        if lhs is None or lhs.op is not core.VAR or lhs in env:
+            return
+        if isinstance(values, list):
+            for e, v in zip(envs, values):
+                e[lhs] = v
+        else:
+            env[lhs] = values
+            for e in envs:
+                e[lhs] = values
+
+    whole_y = evaluate(d.y, env, sizes)
+    pieces = [evaluate(b.piece, e, sizes) for e in envs]
+    compare("the slices make up the expression",
+            sum(pieces) if d.y.ndim == 0 else stack(pieces), whole_y)
+    k = 0
+    for step in d.steps:
+        first = None
+        for i, eq in enumerate(step.equations):
+            k += 1
+            if eq.batch == "":
+                value = evaluate(eq.rhs, env, sizes)
+                bind(eq.lhs, value)
+            else:
+                per = [evaluate(eq.rhs, e, sizes) for e in envs]
+                value = stack(per) if eq.batch == "each" else sum(per)
+                bind(eq.lhs, per if eq.batch == "each" else value)
+            if eq.lhs is None:
+                compare(f"line {k} ({step.kind}) equals the line before", value, first)
+            else:
+                first = value
+            if step.kind == "differential" and i == 0:
+                fd = _whole_fd(d, env, sizes)
+                compare(f"line {k}: the differential equals finite differences",
+                        value if d.y.ndim else np.sum(value), fd, 1e-5)
+            v = d._labels.get(eq.lhs) if eq.lhs is not None else None
+            if v is not None:
+                compare(f"line {k}: d/d{v.params.name} equals the result", value,
+                        evaluate(d.result[v], env, sizes))
+    for c in d._checks:
+        compare(c.label, evaluate(c.a, env, sizes), evaluate(c.b, env, sizes), c.tol)
+    one = b.per_slice.verify(seed, {str(s): v for s, v in sizes.items()})
+    for label, err in one.errors.items():
+        errors["one slice: " + label] = err
+    failed += ["one slice: " + label for label in one.failed]
+    return VerifyReport(not failed, {str(s): v for s, v in sizes.items()}, errors, failed)
+
+
+def _whole_fd(d: Derivation, env: dict, sizes: dict) -> np.ndarray:
+    """Central differences of y along the whole directions (dW, and dX for a batched X)."""
+    b = d._batch
+    h = 1e-6
+    plus, minus = dict(env), dict(env)
+    for v, dv in d._tangents.items():
+        w = b.slices.get(v, v)
+        direction = env[b.slices.get(dv, dv)]
+        plus[w] = env[w] + h * direction
+        minus[w] = env[w] - h * direction
     return (evaluate(d.y, plus, sizes) - evaluate(d.y, minus, sizes)) / (2 * h)
