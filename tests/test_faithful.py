@@ -127,6 +127,43 @@ def test_a_vector_where_a_function_needs_a_matrix_is_its_column():
     faithful(sg.vec(sg.logsumexp(A @ C, axis=1, keepdims=True)) / sg.exp(sg.tanh(x)))
 
 
+def test_a_function_of_a_row_is_a_row():
+    """A 1-D part printed softmax(xᵀ D)ᵀ (the column of a row's softmax) and named in the
+    display (M &= ...) is read as that column: diag(x) M (it was the (1, n) row, and
+    'cannot matmul diag(x) and M')."""
+    B, x = sg.matrix("B", n, m), sg.vector("x", n)
+    row = sg.reshape(sg.logsumexp(B, axis=1), (1, n)) @ sg.diag(x)
+    part = sg.reshape(sg.softmax(row, axis=None), (n,))
+    e = sg.diag(x) @ part + part * sg.exp(part)
+    assert sg.latex(e).startswith("\\begin{aligned}\nM &= \\operatorname{softmax}(")
+    faithful(e)
+    y = sg.parse(r"\tanh(x^\top A)^\top", {"x": ("n",), "A": ("n", "m")})
+    A = sg.matrix("A", n, m)
+    assert y.shape == (m,)
+    env = {"x": np.array([0.5, -1.0]), "A": np.arange(6.0).reshape(2, 3) / 4}
+    np.testing.assert_allclose(sg.evaluate(y, env), sg.evaluate(sg.tanh(A.T @ x), env))
+
+
+def test_a_unit_factor_keeps_the_orientation_of_what_it_scales():
+    """(yᵀ rᵀ) vᵀ C x, a (1,) factor before a row: the row vᵀ scaled, so it multiplies C from
+    the left (it was 'a column cannot multiply C'); in a named part s &= ... as printed."""
+    x, y, r = sg.vector("x", n), sg.vector("y", m), sg.matrix("r", 1, m)
+    A, C = sg.matrix("A", n, m), sg.matrix("C", m, n)
+    s = ((y @ r.T) @ sg.reshape(sg.ones(n) @ A, (1, m))) @ (C @ x)
+    e = s * sg.tanh(s) + sg.exp(s)
+    assert sg.latex(e).startswith("\\begin{aligned}\ns &= y^{\\top} r^{\\top}")
+    faithful(e)
+    tex = r"(y^{\top} r^{\top}) (A^{\top} \mathbf{1}_{n})^{\top} C x"
+    got = sg.parse(tex, [x, y, r, A, C])
+    want = ((r @ y) * (A.T @ sg.ones(n))) @ C @ x
+    rng = np.random.default_rng(1)
+    env = {"x": rng.standard_normal(2), "y": rng.standard_normal(3),
+           "r": rng.standard_normal((1, 3)), "A": rng.standard_normal((2, 3)),
+           "C": rng.standard_normal((3, 2))}
+    assert got.shape == ()
+    np.testing.assert_allclose(sg.evaluate(got, env), sg.evaluate(want, env))
+
+
 def test_long_printed_formulas_parse_back():
     """symgrad's own formulas run past 30,000 characters (unsimplified Hessians print 100,000
     and more): they parse back; the web server bounds untrusted input on its own."""

@@ -587,4 +587,6 @@ class Builder(Products, Postfix):
             # a reduction of each column: row or column (by its axis: a square X's
             # logsumexp_{row} has the same shape, and it is a column)
             return V(out, a.pos, flex=True)
-        return V(out, a.pos)
+        # a function of a row, entry by entry or a softmax, is that row: softmax(xᵀ A)ᵀ is
+        # the column the printer writes (a named 1-D part defined that way is a column)
+        return V(out, a.pos, row=v.row and not v.lift and x.ndim == 1 and out.shape == x.shape)
