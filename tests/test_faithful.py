@@ -164,6 +164,21 @@ def test_a_unit_factor_keeps_the_orientation_of_what_it_scales():
     np.testing.assert_allclose(sg.evaluate(got, env), sg.evaluate(want, env))
 
 
+def test_a_part_defined_as_a_row_is_used_as_a_row():
+    """M &= (3 - logsumexp_row(B))ᵀ A, a (1, m) row whose kept column prints as a 1-D
+    vector: the definition reads as the row it is written as, so 1ₘ M is an outer product
+    and M y a scalar (they were 'two column vectors side by side')."""
+    B, A, y = sg.matrix("B", n, m), sg.matrix("A", n, m), sg.vector("y", m)
+    part = (3 - sg.logsumexp(B, axis=1, keepdims=True)).T @ A
+    ones = sg.ones(m, 1)
+    for e in (ones @ (0.5 * part) + 0.5 * (ones @ part).T, part @ y + sg.sum(part) * part):
+        assert sg.latex(e).startswith("\\begin{aligned}\nM &= (3 - ")
+        faithful(e)
+    got = sg.parse(r"M = x^\top A \\ \mathbf{1}_{m} M + M^\top \mathbf{1}_{m}^\top",
+                   {"x": ("n",), "A": ("n", "m")})
+    assert got.shape == (m, m)
+
+
 def test_long_printed_formulas_parse_back():
     """symgrad's own formulas run past 30,000 characters (unsimplified Hessians print 100,000
     and more): they parse back; the web server bounds untrusted input on its own."""
