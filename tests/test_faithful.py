@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from faithful import HAS_PDFLATEX, compile_errors, reparse_error
+from faithful import HAS_PDFLATEX, compile_errors, display_error, reparse_error
 from hypothesis import given
 from strategies import M, N, ci_examples, objectives, seeds
 
@@ -17,12 +17,23 @@ from symgrad.ops.core import variable
 
 n, m, k = sg.dims("n m k")
 PRINTED: list[str] = []  # every formula checked here, typeset together by test_all_compile
+DISPLAYS: list[str] = []  # those of one result printed with named parts (an aligned block)
 
 
 def faithful(e, seed: int = 0, env: dict | None = None, declare=None) -> None:
     tex = sg.latex(e)
     PRINTED.append(tex)
+    if tex.startswith("\\begin{aligned}"):
+        DISPLAYS.append(tex)
     err = reparse_error(e, seed, tex, env, declare)
+    assert err is None, err
+
+
+def shown(results, seed: int = 0, declare=None) -> None:
+    """Several results displayed together (sg.latex of a list or dict: one aligned block,
+    shared parts named once for all) read back by parse_display to their values."""
+    PRINTED.append(sg.latex(results))
+    err = display_error(results, seed, declare)
     assert err is None, err
 
 
@@ -209,8 +220,18 @@ def test_random_expressions_and_gradients_print_their_value(ey, seed):
     e, y = ey
     faithful(e, seed)
     xs = [v for v in variables(y) if v.params[2] == "var"]
-    for g in sg.grad(y, xs):
+    gs = sg.grad(y, xs)
+    for g in gs:
         faithful(g, seed, declare=y)  # y's variables declare the sizes (1/n 1ₙ has none)
+    together(gs, seed, y)
+
+
+def together(results: list, seed: int, declare) -> None:
+    """Several results in one display (sg.latex of a list: parts shared between them named
+    once), each row read back by parse_display to its result's value."""
+    PRINTED.append(sg.latex(results))
+    err = display_error(results, seed, declare)
+    assert err is None, err
 
 
 # ---- Jacobians and Hessians ------------------------------------------------------------------
@@ -220,11 +241,16 @@ def test_random_jacobians_and_hessians_print_their_value(ey, seed):
     """Jacobians of random expressions and Hessians of their objectives, where symgrad writes
     them in matrix notation (at most 2 axes)."""
     e, y = ey
+    results = []
     for x in (v for v in variables(y) if v.params[2] == "var"):
         if e.ndim + x.ndim <= 2 and x in variables(e):
-            faithful(sg.jacobian(e, x), seed, declare=y)
+            results.append(sg.jacobian(e, x))
         if x.ndim <= 1:
-            faithful(sg.hessian(y, x), seed, declare=y)
+            results.append(sg.hessian(y, x))
+    for r in results:
+        faithful(r, seed, declare=y)
+    if results:
+        together(results, seed, y)
 
 
 def _jh_examples():
@@ -243,6 +269,18 @@ def _jh_examples():
 @pytest.mark.parametrize("i", range(len(_jh_examples())))
 def test_jacobians_and_hessians_print_their_value(i):
     faithful(_jh_examples()[i], seed=i)
+
+
+def test_display_of_several_results_reads_back():
+    """sg.latex of a dict of gradients names their shared part once (M &= ...), and the rows
+    ∂L/∂W read back, with that definition, to the gradients; so do the Jacobians and
+    Hessians above shown together."""
+    W, x, b = sg.matrix("W", m, n), sg.vector("x", n), sg.vector("b", m)
+    L = sg.sum(sg.tanh(W @ x + b) ** 2)
+    grads = dict(zip([W, x, b], sg.grad(L, [W, x, b])))
+    assert sg.latex(grads).count("&=") == 4  # a named part, then the three gradients
+    shown(grads)
+    shown(_jh_examples())
 
 
 # ---- the issue's examples, before -> after ---------------------------------------------------
@@ -340,6 +378,8 @@ def test_check_accepts_every_printed_gradient(ey, seed):
 @pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed")
 def test_all_compile():
     assert len(PRINTED) > 100, "run with the whole module: it typesets what the tests printed"
+    # the property tests read one result's named-parts display back, not only one-line ones
+    assert len(DISPLAYS) >= 20, len(DISPLAYS)
     bad = compile_errors(PRINTED)
     assert not bad, [(msg, PRINTED[i] if i >= 0 else "") for i, msg in bad[:5]]
 
