@@ -384,3 +384,26 @@ def test_all_compile():
     assert not bad, [(msg, PRINTED[i] if i >= 0 else "") for i, msg in bad[:5]]
 
 
+
+
+def test_check_reads_a_display_whose_part_is_defined_as_a_row():
+    """The wrong verdict of issue 10's figures: a gradient printed with M₂ &= (C A 1ₘ)ᵀ (…),
+    a 1-D part written as a row, used as that row in 1ₙ M₂ (an outer product). check said
+    'two column vectors side by side'; it now reads the display and tells right from wrong."""
+    r, C, A = sg.matrix("r", 1, m), sg.matrix("C", m, n), sg.matrix("A", n, m)
+    c = sg.matrix("c", n, 1)
+    Z = 3 / m * sg.outer(C @ A @ sg.ones(m), sg.logsumexp(-1.5 * (c @ r @ C), axis=0))
+    y = sg.sum((sg.tanh(Z) + 0.5) * Z)
+    tex = "\n".join([
+        r"\begin{aligned}",
+        r"M_{1} &= C A \mathbf{1}_{m} \operatorname{logsumexp}_{\mathrm{col}}"
+        r"\left(-\frac{3}{2} c r C\right)^{\top} \\",
+        r"H &= \tanh\left(\frac{3}{m} M_{1}\right) \\",
+        r"M_{2} &= (C A \mathbf{1}_{m})^{\top} \left(H + \frac{1}{2} + \frac{3}{m} "
+        r"(M_{1} \odot (1 - H^{\circ 2}))\right) \\",
+        r"&-\frac{9}{2 m} c^{\top} \left(\operatorname{softmax}_{\mathrm{col}}"
+        r"\left(-\frac{3}{2} c r C\right) \odot (\mathbf{1}_{n} M_{2})\right) C^{\top}",
+        r"\end{aligned}"])
+    v = sg.check(tex, y, r, seed=3)
+    assert v.ok, str(v)
+    assert not sg.check(tex.replace(r"\frac{9}{2 m}", r"\frac{9}{4 m}"), y, r, seed=3).ok
