@@ -3,6 +3,9 @@ benchmarks/faithful_figures.py.
 
 - `reparse_error(e, seed)`: parse(latex(e)) evaluated at a random point against e's value;
   None when they agree, else what went wrong.
+- `display_error(results, seed)`: the same for several results displayed together (one
+  `aligned` block, shared parts named once; a dict labels its rows dL/dW), read back by
+  `parse_display`.
 - `compile_errors(formulas)`: every formula typeset in ONE pdflatex run (amsmath, amssymb, bm);
   the indices of those that do not compile, with pdflatex's message.
 """
@@ -13,12 +16,15 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 import symgrad as sg
 from symgrad.check import _close, _values_and_noise
+from symgrad.display import parse_display
+from symgrad.latex_in.build import conform
 from symgrad.node import Node
 from symgrad.numeric import variables
 from symgrad.testing import random_env, random_sizes
@@ -39,6 +45,36 @@ def reparse_error(e: Node, seed: int = 0, tex: str | None = None,
         got = sg.parse(tex, decls, shape=e.shape)
     except sg.SymgradError as exc:
         return f"{tex}\n  does not parse: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return _value_error(e, got, tex, decls, seed, env)
+
+
+def display_error(results: Sequence[Node] | Mapping[Node, Node], seed: int = 0,
+                  declare: Node | None = None) -> str | None:
+    """None when the display of several results together (`sg.latex` of a list, or of a dict
+    {variable: gradient}; their shared parts named once for all), read by `parse_display`,
+    gives each result's value."""
+    tex = sg.latex(results)
+    exprs = list(results.values() if isinstance(results, Mapping) else results)
+    decls = variables(list(exprs) + ([] if declare is None else [declare]))
+    try:
+        rows = parse_display(tex, decls)
+    except sg.SymgradError as exc:
+        return f"{tex}\n  does not parse: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    if len(rows) != len(exprs):
+        return f"{tex}\n  reads as {len(rows)} results, not {len(exprs)}"
+    for (_, got), e in zip(rows, exprs):
+        try:  # a row's unit axes, as sg.parse(shape=...) settles them for one result
+            got = conform(got, e.shape)
+        except sg.SymgradError as exc:
+            return f"{tex}\n  a row reads as {got!r}: {exc}"
+        err = _value_error(e, got, tex, decls, seed, None)
+        if err:
+            return err
+    return None
+
+
+def _value_error(e: Node, got: Node, tex: str, decls: list, seed: int,
+                 env: dict | None) -> str | None:
     if got.shape != e.shape:
         return f"{tex}\n  parses to shape {got.shape}, not {e.shape}"
     rng = np.random.default_rng(seed)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from faithful import HAS_PDFLATEX, compile_errors, reparse_error
+from faithful import HAS_PDFLATEX, compile_errors, display_error, reparse_error
 from hypothesis import given
 from strategies import M, N, ci_examples, objectives, seeds
 
@@ -17,12 +17,23 @@ from symgrad.ops.core import variable
 
 n, m, k = sg.dims("n m k")
 PRINTED: list[str] = []  # every formula checked here, typeset together by test_all_compile
+DISPLAYS: list[str] = []  # those of one result printed with named parts (an aligned block)
 
 
 def faithful(e, seed: int = 0, env: dict | None = None, declare=None) -> None:
     tex = sg.latex(e)
     PRINTED.append(tex)
+    if tex.startswith("\\begin{aligned}"):
+        DISPLAYS.append(tex)
     err = reparse_error(e, seed, tex, env, declare)
+    assert err is None, err
+
+
+def shown(results, seed: int = 0, declare=None) -> None:
+    """Several results displayed together (sg.latex of a list or dict: one aligned block,
+    shared parts named once for all) read back by parse_display to their values."""
+    PRINTED.append(sg.latex(results))
+    err = display_error(results, seed, declare)
     assert err is None, err
 
 
@@ -127,6 +138,58 @@ def test_a_vector_where_a_function_needs_a_matrix_is_its_column():
     faithful(sg.vec(sg.logsumexp(A @ C, axis=1, keepdims=True)) / sg.exp(sg.tanh(x)))
 
 
+def test_a_function_of_a_row_is_a_row():
+    """A 1-D part printed softmax(xᵀ D)ᵀ (the column of a row's softmax) and named in the
+    display (M &= ...) is read as that column: diag(x) M (it was the (1, n) row, and
+    'cannot matmul diag(x) and M')."""
+    B, x = sg.matrix("B", n, m), sg.vector("x", n)
+    row = sg.reshape(sg.logsumexp(B, axis=1), (1, n)) @ sg.diag(x)
+    part = sg.reshape(sg.softmax(row, axis=None), (n,))
+    e = sg.diag(x) @ part + part * sg.exp(part)
+    assert sg.latex(e).startswith("\\begin{aligned}\nM &= \\operatorname{softmax}(")
+    faithful(e)
+    y = sg.parse(r"\tanh(x^\top A)^\top", {"x": ("n",), "A": ("n", "m")})
+    A = sg.matrix("A", n, m)
+    assert y.shape == (m,)
+    env = {"x": np.array([0.5, -1.0]), "A": np.arange(6.0).reshape(2, 3) / 4}
+    np.testing.assert_allclose(sg.evaluate(y, env), sg.evaluate(sg.tanh(A.T @ x), env))
+
+
+def test_a_unit_factor_keeps_the_orientation_of_what_it_scales():
+    """(yᵀ rᵀ) vᵀ C x, a (1,) factor before a row: the row vᵀ scaled, so it multiplies C from
+    the left (it was 'a column cannot multiply C'); in a named part s &= ... as printed."""
+    x, y, r = sg.vector("x", n), sg.vector("y", m), sg.matrix("r", 1, m)
+    A, C = sg.matrix("A", n, m), sg.matrix("C", m, n)
+    s = ((y @ r.T) @ sg.reshape(sg.ones(n) @ A, (1, m))) @ (C @ x)
+    e = s * sg.tanh(s) + sg.exp(s)
+    assert sg.latex(e).startswith("\\begin{aligned}\ns &= y^{\\top} r^{\\top}")
+    faithful(e)
+    tex = r"(y^{\top} r^{\top}) (A^{\top} \mathbf{1}_{n})^{\top} C x"
+    got = sg.parse(tex, [x, y, r, A, C])
+    want = ((r @ y) * (A.T @ sg.ones(n))) @ C @ x
+    rng = np.random.default_rng(1)
+    env = {"x": rng.standard_normal(2), "y": rng.standard_normal(3),
+           "r": rng.standard_normal((1, 3)), "A": rng.standard_normal((2, 3)),
+           "C": rng.standard_normal((3, 2))}
+    assert got.shape == ()
+    np.testing.assert_allclose(sg.evaluate(got, env), sg.evaluate(want, env))
+
+
+def test_a_part_defined_as_a_row_is_used_as_a_row():
+    """M &= (3 - logsumexp_row(B))ᵀ A, a (1, m) row whose kept column prints as a 1-D
+    vector: the definition reads as the row it is written as, so 1ₘ M is an outer product
+    and M y a scalar (they were 'two column vectors side by side')."""
+    B, A, y = sg.matrix("B", n, m), sg.matrix("A", n, m), sg.vector("y", m)
+    part = (3 - sg.logsumexp(B, axis=1, keepdims=True)).T @ A
+    ones = sg.ones(m, 1)
+    for e in (ones @ (0.5 * part) + 0.5 * (ones @ part).T, part @ y + sg.sum(part) * part):
+        assert sg.latex(e).startswith("\\begin{aligned}\nM &= (3 - ")
+        faithful(e)
+    got = sg.parse(r"M = x^\top A \\ \mathbf{1}_{m} M + M^\top \mathbf{1}_{m}^\top",
+                   {"x": ("n",), "A": ("n", "m")})
+    assert got.shape == (m, m)
+
+
 def test_long_printed_formulas_parse_back():
     """symgrad's own formulas run past 30,000 characters (unsimplified Hessians print 100,000
     and more): they parse back; the web server bounds untrusted input on its own."""
@@ -157,8 +220,18 @@ def test_random_expressions_and_gradients_print_their_value(ey, seed):
     e, y = ey
     faithful(e, seed)
     xs = [v for v in variables(y) if v.params[2] == "var"]
-    for g in sg.grad(y, xs):
+    gs = sg.grad(y, xs)
+    for g in gs:
         faithful(g, seed, declare=y)  # y's variables declare the sizes (1/n 1ₙ has none)
+    together(gs, seed, y)
+
+
+def together(results: list, seed: int, declare) -> None:
+    """Several results in one display (sg.latex of a list: parts shared between them named
+    once), each row read back by parse_display to its result's value."""
+    PRINTED.append(sg.latex(results))
+    err = display_error(results, seed, declare)
+    assert err is None, err
 
 
 # ---- Jacobians and Hessians ------------------------------------------------------------------
@@ -168,11 +241,16 @@ def test_random_jacobians_and_hessians_print_their_value(ey, seed):
     """Jacobians of random expressions and Hessians of their objectives, where symgrad writes
     them in matrix notation (at most 2 axes)."""
     e, y = ey
+    results = []
     for x in (v for v in variables(y) if v.params[2] == "var"):
         if e.ndim + x.ndim <= 2 and x in variables(e):
-            faithful(sg.jacobian(e, x), seed, declare=y)
+            results.append(sg.jacobian(e, x))
         if x.ndim <= 1:
-            faithful(sg.hessian(y, x), seed, declare=y)
+            results.append(sg.hessian(y, x))
+    for r in results:
+        faithful(r, seed, declare=y)
+    if results:
+        together(results, seed, y)
 
 
 def _jh_examples():
@@ -191,6 +269,18 @@ def _jh_examples():
 @pytest.mark.parametrize("i", range(len(_jh_examples())))
 def test_jacobians_and_hessians_print_their_value(i):
     faithful(_jh_examples()[i], seed=i)
+
+
+def test_display_of_several_results_reads_back():
+    """sg.latex of a dict of gradients names their shared part once (M &= ...), and the rows
+    ∂L/∂W read back, with that definition, to the gradients; so do the Jacobians and
+    Hessians above shown together."""
+    W, x, b = sg.matrix("W", m, n), sg.vector("x", n), sg.vector("b", m)
+    L = sg.sum(sg.tanh(W @ x + b) ** 2)
+    grads = dict(zip([W, x, b], sg.grad(L, [W, x, b])))
+    assert sg.latex(grads).count("&=") == 4  # a named part, then the three gradients
+    shown(grads)
+    shown(_jh_examples())
 
 
 # ---- the issue's examples, before -> after ---------------------------------------------------
@@ -288,7 +378,32 @@ def test_check_accepts_every_printed_gradient(ey, seed):
 @pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed")
 def test_all_compile():
     assert len(PRINTED) > 100, "run with the whole module: it typesets what the tests printed"
+    # the property tests read one result's named-parts display back, not only one-line ones
+    assert len(DISPLAYS) >= 20, len(DISPLAYS)
     bad = compile_errors(PRINTED)
     assert not bad, [(msg, PRINTED[i] if i >= 0 else "") for i, msg in bad[:5]]
 
 
+
+
+def test_check_reads_a_display_whose_part_is_defined_as_a_row():
+    """The wrong verdict of issue 10's figures: a gradient printed with M₂ &= (C A 1ₘ)ᵀ (…),
+    a 1-D part written as a row, used as that row in 1ₙ M₂ (an outer product). check said
+    'two column vectors side by side'; it now reads the display and tells right from wrong."""
+    r, C, A = sg.matrix("r", 1, m), sg.matrix("C", m, n), sg.matrix("A", n, m)
+    c = sg.matrix("c", n, 1)
+    Z = 3 / m * sg.outer(C @ A @ sg.ones(m), sg.logsumexp(-1.5 * (c @ r @ C), axis=0))
+    y = sg.sum((sg.tanh(Z) + 0.5) * Z)
+    tex = "\n".join([
+        r"\begin{aligned}",
+        r"M_{1} &= C A \mathbf{1}_{m} \operatorname{logsumexp}_{\mathrm{col}}"
+        r"\left(-\frac{3}{2} c r C\right)^{\top} \\",
+        r"H &= \tanh\left(\frac{3}{m} M_{1}\right) \\",
+        r"M_{2} &= (C A \mathbf{1}_{m})^{\top} \left(H + \frac{1}{2} + \frac{3}{m} "
+        r"(M_{1} \odot (1 - H^{\circ 2}))\right) \\",
+        r"&-\frac{9}{2 m} c^{\top} \left(\operatorname{softmax}_{\mathrm{col}}"
+        r"\left(-\frac{3}{2} c r C\right) \odot (\mathbf{1}_{n} M_{2})\right) C^{\top}",
+        r"\end{aligned}"])
+    v = sg.check(tex, y, r, seed=3)
+    assert v.ok, str(v)
+    assert not sg.check(tex.replace(r"\frac{9}{2 m}", r"\frac{9}{4 m}"), y, r, seed=3).ok

@@ -140,6 +140,8 @@ class Builder(Products, Postfix):
             if main.index(s) < main.index(first) and node.op is not core.VAR:
                 node = api.name(name, node)  # an intermediate: results refer to it by name
             self.d.defs[key_of(name)] = node
+            # M = xᵀ A is a row: M is written where a row goes (1ₘ M, M y)
+            (self.d.rows.add if self._row else self.d.rows.discard)(key_of(name))
         label = wrt = None
         if first.kind == "eq":
             label = self.plain_name(first.lhs)
@@ -256,7 +258,8 @@ class Builder(Products, Postfix):
         k = key_of(pyname)
         hit = self.d.defs.get(k, self.d.vars.get(k))
         if hit is not None:
-            return V(hit, ast.pos)
+            row = k in self.d.rows and k in self.d.defs  # as x^T: alone, the (1, n) matrix
+            return V(hit, ast.pos, row=row, lift=row)
         if sub is None and base in self.d.sizes:  # a size used as a number: n \frac{..}{..}
             return V(core.number(self.d.sizes[base]), ast.pos)
         if base == "I" and kind == "LETTER":
@@ -587,4 +590,6 @@ class Builder(Products, Postfix):
             # a reduction of each column: row or column (by its axis: a square X's
             # logsumexp_{row} has the same shape, and it is a column)
             return V(out, a.pos, flex=True)
-        return V(out, a.pos)
+        # a function of a row, entry by entry or a softmax, is that row: softmax(xᵀ A)ᵀ is
+        # the column the printer writes (a named 1-D part defined that way is a column)
+        return V(out, a.pos, row=v.row and not v.lift and x.ndim == 1 and out.shape == x.shape)

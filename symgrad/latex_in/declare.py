@@ -150,6 +150,7 @@ class Declarations:
     defs: dict[str, Node] = field(default_factory=dict)
     sizes: dict[str, sympy.Symbol] = field(default_factory=dict)
     upstreams: dict[str, Node] = field(default_factory=dict)  # keyed by the name of f in dL/df
+    rows: set[str] = field(default_factory=set)  # definitions of 1-D values written as rows
 
     def add_sizes(self, shape) -> None:
         for s in shape:

@@ -164,7 +164,9 @@ class Products:
             # a (1,) vector is a number on paper: where it cannot multiply, it scales
             if (1,) not in (a.shape, b.shape):
                 raise
-        return V(api.mul(a, b), L.pos)
+        # the other factor keeps its orientation: (yᵀ rᵀ) vᵀ is the row vᵀ scaled
+        keep = R if a.shape == (1,) else L
+        return V(api.mul(a, b), L.pos, row=keep.row, lift=keep.lift)
 
     def matmul(self, a: Node, b: Node, L: V, R: V, pos: int) -> V:
         if a.ndim == 1:
