@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import bisect
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sympy
 
@@ -28,6 +30,31 @@ _ATOMS: weakref.WeakValueDictionary[str, Node] = weakref.WeakValueDictionary()
 # A reordered inner product (yᵀx for xᵀy) is a new node that nothing else holds: keep it alive
 # as long as the original, or _ATOMS drops it before from_sympy reads it back.
 _CANON: weakref.WeakKeyDictionary[Node, Node] = weakref.WeakKeyDictionary()
+
+
+# Memo tables of one simplify() call: a coefficient's node and sign, a rebuilt term, the nodes
+# proved to be in normal form. Pure functions of their keys, so sharing them inside a call is
+# exact; they are dropped when the call ends, so no node outlives it through them.
+_session: dict | None = None
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """Open the memo tables for the calls inside (nested sessions share the outer one)."""
+    global _session
+    if _session is not None:
+        yield
+        return
+    _session = {"node": {}, "sign": {}, "term": {}, "normal": set()}
+    try:
+        yield
+    finally:
+        _session = None
+
+
+def _table(name: str) -> dict | set | None:
+    s = _session
+    return None if s is None else s[name]
 
 
 # The arithmetic roles an op declares (Op.algebra), as SymPy operations on scalars.
@@ -84,8 +111,17 @@ def _is_size_expr(e: sympy.Expr) -> bool:
 
 def from_sympy(e: sympy.Expr, subs: dict | None = None) -> Node:
     """Back from SymPy: the inverse of to_sympy (`subs` maps extra symbols to nodes)."""
-    subs = subs or {}
     e = sympy.sympify(e)
+    memo = None if subs else _table("node")
+    if memo is None:
+        return _from_sympy(e, subs or {})
+    out = memo.get(e)
+    if out is None:
+        out = memo[e] = _from_sympy(e, {})
+    return out
+
+
+def _from_sympy(e: sympy.Expr, subs: dict) -> Node:
     if e in subs:
         return subs[e]
     if isinstance(e, sympy.Symbol) and e.name in _ATOMS:
@@ -274,12 +310,17 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
 
 
 # ---- rebuilding ----------------------------------------------------------------------------
+def _fullness(fe: tuple[Node, int]) -> int:
+    """Minus the count of a factor's non-unit axes (a size is an int, or a SymPy size that is
+    never 1), to sort fuller factors first."""
+    return -sum(1 for s in fe[0].shape if type(s) is not int or s != 1)
+
+
 def build_monomial(m: Monomial, shp=None) -> Node | None:
     """The Hadamard product of the factors; fuller factors (more non-unit axes) before
     broadcast ones. The order depends on the factors alone, never on the enclosing shape, so
     a product and the products it contains agree (else rebuilding would flip them forever)."""
-    if shp is not None:
-        m = tuple(sorted(m, key=lambda fe: -sum(s != 1 for s in fe[0].shape)))
+    m = tuple(sorted(m, key=_fullness))
     num = [f if e == 1 else arith.pow(f, e) for f, e in m if e > 0]
     den = [f if e == -1 else arith.pow(f, -e) for f, e in m if e < 0]
     if not num and not den:
@@ -291,6 +332,17 @@ def build_monomial(m: Monomial, shp=None) -> Node | None:
 def _term(m: Monomial, c: sympy.Expr, shp, alone: bool) -> tuple[int, Node]:
     """One signed term; a term standing alone is broadcast to the full shape under its
     coefficient (c (x 1ᵀ), not (c x) 1ᵀ, which pull-scalar would turn back)."""
+    memo = _table("term")
+    if memo is None:
+        return _build_term(m, c, shp, alone)
+    key = (m, c, shp, alone)
+    out = memo.get(key)
+    if out is None:
+        out = memo[key] = _build_term(m, c, shp, alone)
+    return out
+
+
+def _build_term(m: Monomial, c: sympy.Expr, shp, alone: bool) -> tuple[int, Node]:
     sign = -1 if c.could_extract_minus_sign() else 1
     c = sign * c
     body = build_monomial(m, shp)
@@ -370,9 +422,19 @@ def normalize(n: Node) -> Node | None:
             out = from_sympy(to_sympy(n))
         except UnsupportedError:
             return None
-    else:
-        out = rebuild(terms(n), n.shape)
-    return None if out is n else out
+        return None if out is n else out
+    normal = _table("normal")
+    if normal is not None and n in normal:
+        return None
+    t = terms(n)
+    out = rebuild(t, n.shape)
+    if out is n:
+        return None
+    # rebuild is a function of the terms (their order included) and the shape: a result that
+    # reads as the very same terms is its own normal form, proved without rebuilding it again.
+    if normal is not None and list(terms(out).items()) == list(t.items()):
+        normal.add(out)
+    return out
 
 
 def split_scalar(x: Node) -> tuple[sympy.Expr, Node] | None:

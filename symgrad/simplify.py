@@ -203,6 +203,7 @@ def simplify(expr):
 
     A list of expressions is simplified together, sharing the work on common parts."""
     s = _Simplifier()
-    if isinstance(expr, (list, tuple)):
-        return [s.run(as_node(e)) for e in expr]
-    return s.run(as_node(expr))
+    with algebra.session():
+        if isinstance(expr, (list, tuple)):
+            return [s.run(as_node(e)) for e in expr]
+        return s.run(as_node(expr))
