@@ -200,6 +200,17 @@ _TERMS: weakref.WeakKeyDictionary[Node, Terms] = weakref.WeakKeyDictionary()
 _SELF: Terms = {}  # the marker, by identity, for "n is its own single monomial"
 
 
+def _equals(c, v: int) -> bool:
+    """c == v for a coefficient c and a small int v, without SymPy's comparison machinery:
+    SymPy's == is structural, so only a number can equal an int."""
+    return c == v if type(c) is int else (c.is_Number and c == v)
+
+
+def _times(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
+    """a b, the common unit factor spared SymPy's product."""
+    return b if a is sympy.S.One else a if b is sympy.S.One else a * b
+
+
 def _factor_key(fe: tuple[Node, int]) -> tuple:
     return fe[0].sort_key
 
@@ -286,7 +297,7 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
         if not ta or (not tb and k == 1):
             out = {}
         elif sa and sb:
-            out = {mono_mul(sa[0], sb[0], k): sa[1] * sb[1] ** k}
+            out = {mono_mul(sa[0], sb[0], k): _times(sa[1], sb[1] if k == 1 else 1 / sb[1])}
         elif sa:  # c m ⊙ (a sum): keep the sum whole (distributing grows expressions)
             out = {mono_mul(sa[0], ((n.args[1], k),)): sa[1]}
         elif sb and k == 1:
@@ -304,8 +315,8 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
             out = _atom(n.args[0], p) if p else {(): sympy.Integer(1)}
     else:
         out = _atom(n)
-    out = {m: c for m, c in out.items() if c != 0}
-    memo[n] = _SELF if len(out) == 1 and ((n, 1),) in out and out[((n, 1),)] == 1 else out
+    out = {m: c for m, c in out.items() if not _equals(c, 0)}
+    memo[n] = _SELF if len(out) == 1 and _equals(out.get(((n, 1),), 0), 1) else out
     return out
 
 
@@ -350,7 +361,7 @@ def _build_term(m: Monomial, c: sympy.Expr, shp, alone: bool) -> tuple[int, Node
         body = shape.broadcast_to(body, shp)
     if body is None:
         return sign, from_sympy(c)
-    if c == 1:
+    if _equals(c, 1):
         return sign, body
     if m and all(e < 0 for _, e in m):  # c / X rather than c (1 / X)
         den = build_monomial(tuple((f, -e) for f, e in m), shp)
@@ -393,7 +404,7 @@ def _key(m: Monomial):
 
 def rebuild(t: Terms, shp, factor: bool = True) -> Node:
     """The node for a linear combination, positive terms first, with the shape `shp`."""
-    items = [(m, c) for m, c in t.items() if c != 0]
+    items = [(m, c) for m, c in t.items() if not _equals(c, 0)]
     if factor:
         items = _factor_matmuls(items)
     parts = [_term(m, c, shp, len(items) == 1) for m, c in items]
@@ -442,7 +453,7 @@ def split_scalar(x: Node) -> tuple[sympy.Expr, Node] | None:
     if x.ndim == 0:
         return None
     s = _single(terms(x))
-    if s is None or s[1] == 1:
+    if s is None or _equals(s[1], 1):
         return None
     m, c = s
     rest = build_monomial(m)
