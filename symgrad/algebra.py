@@ -32,7 +32,7 @@ _ATOMS: weakref.WeakValueDictionary[str, Node] = weakref.WeakValueDictionary()
 _CANON: weakref.WeakKeyDictionary[Node, Node] = weakref.WeakKeyDictionary()
 
 
-# Memo tables of one simplify() call: a coefficient's node and sign, a rebuilt term, the nodes
+# Memo tables of one simplify() call: a coefficient's node, a rebuilt term, the nodes
 # proved to be in normal form. Pure functions of their keys, so sharing them inside a call is
 # exact; they are dropped when the call ends, so no node outlives it through them.
 _session: dict | None = None
@@ -45,7 +45,7 @@ def session() -> Iterator[None]:
     if _session is not None:
         yield
         return
-    _session = {"node": {}, "sign": {}, "term": {}, "normal": set()}
+    _session = {"node": {}, "term": {}, "normal": set()}
     try:
         yield
     finally:
@@ -475,7 +475,9 @@ def pull_scalars(n: Node) -> Node | None:
             args[i] = s[1]
     if coeff == 1:
         return None
-    return arith.mul(from_sympy(coeff), Node(n.op, tuple(args), n.params))
+    out = arith.mul(from_sympy(coeff), Node(n.op, tuple(args), n.params))
+    norm = normalize(out)  # -(f(X)), not -1 f(X): the product in its normal form at once
+    return out if norm is None else norm
 
 
 provide(terms=terms, from_sympy=from_sympy, rebuild=rebuild, to_sympy=to_sympy,
