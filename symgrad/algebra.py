@@ -353,9 +353,20 @@ def _term(m: Monomial, c: sympy.Expr, shp, alone: bool) -> tuple[int, Node]:
     return out
 
 
+def _negative(c: sympy.Expr) -> bool:
+    """c.could_extract_minus_sign(), read off a rational (leading) coefficient where there is one:
+    SymPy's own test builds -c, which costs a new product's assumptions on a cold cache."""
+    if c.is_Rational:
+        return c.p < 0
+    if c.is_Mul and c.args[0].is_Rational:  # a product's number leads its factors
+        return c.args[0].p < 0
+    return c.could_extract_minus_sign()
+
+
 def _build_term(m: Monomial, c: sympy.Expr, shp, alone: bool) -> tuple[int, Node]:
-    sign = -1 if c.could_extract_minus_sign() else 1
-    c = sign * c
+    sign = -1 if _negative(c) else 1
+    if sign < 0:
+        c = -1 * c
     body = build_monomial(m, shp)
     if alone and body is not None and body.shape != shp:
         body = shape.broadcast_to(body, shp)
