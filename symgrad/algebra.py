@@ -482,9 +482,9 @@ def pull_scalars(n: Node) -> Node | None:
     for i, a in enumerate(args):
         s = split_scalar(a)
         if s is not None:
-            coeff *= s[0]
+            coeff = _times(coeff, s[0])
             args[i] = s[1]
-    if coeff == 1:
+    if _equals(coeff, 1):
         return None
     out = arith.mul(from_sympy(coeff), Node(n.op, tuple(args), n.params))
     norm = normalize(out)  # -(f(X)), not -1 f(X): the product in its normal form at once
