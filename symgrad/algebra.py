@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import bisect
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sympy
 
@@ -28,6 +30,31 @@ _ATOMS: weakref.WeakValueDictionary[str, Node] = weakref.WeakValueDictionary()
 # A reordered inner product (yᵀx for xᵀy) is a new node that nothing else holds: keep it alive
 # as long as the original, or _ATOMS drops it before from_sympy reads it back.
 _CANON: weakref.WeakKeyDictionary[Node, Node] = weakref.WeakKeyDictionary()
+
+
+# Memo tables of one simplify() call: a coefficient's node, a rebuilt term, the nodes
+# proved to be in normal form. Pure functions of their keys, so sharing them inside a call is
+# exact; they are dropped when the call ends, so no node outlives it through them.
+_session: dict | None = None
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """Open the memo tables for the calls inside (nested sessions share the outer one)."""
+    global _session
+    if _session is not None:
+        yield
+        return
+    _session = {"node": {}, "term": {}, "normal": set()}
+    try:
+        yield
+    finally:
+        _session = None
+
+
+def _table(name: str) -> dict | set | None:
+    s = _session
+    return None if s is None else s[name]
 
 
 # The arithmetic roles an op declares (Op.algebra), as SymPy operations on scalars.
@@ -84,8 +111,17 @@ def _is_size_expr(e: sympy.Expr) -> bool:
 
 def from_sympy(e: sympy.Expr, subs: dict | None = None) -> Node:
     """Back from SymPy: the inverse of to_sympy (`subs` maps extra symbols to nodes)."""
-    subs = subs or {}
     e = sympy.sympify(e)
+    memo = None if subs else _table("node")
+    if memo is None:
+        return _from_sympy(e, subs or {})
+    out = memo.get(e)
+    if out is None:
+        out = memo[e] = _from_sympy(e, {})
+    return out
+
+
+def _from_sympy(e: sympy.Expr, subs: dict) -> Node:
     if e in subs:
         return subs[e]
     if isinstance(e, sympy.Symbol) and e.name in _ATOMS:
@@ -162,6 +198,17 @@ def _product(nodes: list[Node]) -> Node:
 # ---- terms ---------------------------------------------------------------------------------
 _TERMS: weakref.WeakKeyDictionary[Node, Terms] = weakref.WeakKeyDictionary()
 _SELF: Terms = {}  # the marker, by identity, for "n is its own single monomial"
+
+
+def _equals(c, v: int) -> bool:
+    """c == v for a coefficient c and a small int v, without SymPy's comparison machinery:
+    SymPy's == is structural, so only a number can equal an int."""
+    return c == v if type(c) is int else (c.is_Number and c == v)
+
+
+def _times(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
+    """a b, the common unit factor spared SymPy's product."""
+    return b if a is sympy.S.One else a if b is sympy.S.One else a * b
 
 
 def _factor_key(fe: tuple[Node, int]) -> tuple:
@@ -250,7 +297,7 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
         if not ta or (not tb and k == 1):
             out = {}
         elif sa and sb:
-            out = {mono_mul(sa[0], sb[0], k): sa[1] * sb[1] ** k}
+            out = {mono_mul(sa[0], sb[0], k): _times(sa[1], sb[1] if k == 1 else 1 / sb[1])}
         elif sa:  # c m ⊙ (a sum): keep the sum whole (distributing grows expressions)
             out = {mono_mul(sa[0], ((n.args[1], k),)): sa[1]}
         elif sb and k == 1:
@@ -268,18 +315,23 @@ def terms(n: Node, memo: dict | None = None) -> Terms:
             out = _atom(n.args[0], p) if p else {(): sympy.Integer(1)}
     else:
         out = _atom(n)
-    out = {m: c for m, c in out.items() if c != 0}
-    memo[n] = _SELF if len(out) == 1 and ((n, 1),) in out and out[((n, 1),)] == 1 else out
+    out = {m: c for m, c in out.items() if not _equals(c, 0)}
+    memo[n] = _SELF if len(out) == 1 and _equals(out.get(((n, 1),), 0), 1) else out
     return out
 
 
 # ---- rebuilding ----------------------------------------------------------------------------
+def _fullness(fe: tuple[Node, int]) -> int:
+    """Minus the count of a factor's non-unit axes (a size is an int, or a SymPy size that is
+    never 1), to sort fuller factors first."""
+    return -sum(1 for s in fe[0].shape if type(s) is not int or s != 1)
+
+
 def build_monomial(m: Monomial, shp=None) -> Node | None:
     """The Hadamard product of the factors; fuller factors (more non-unit axes) before
     broadcast ones. The order depends on the factors alone, never on the enclosing shape, so
     a product and the products it contains agree (else rebuilding would flip them forever)."""
-    if shp is not None:
-        m = tuple(sorted(m, key=lambda fe: -sum(s != 1 for s in fe[0].shape)))
+    m = tuple(sorted(m, key=_fullness))
     num = [f if e == 1 else arith.pow(f, e) for f, e in m if e > 0]
     den = [f if e == -1 else arith.pow(f, -e) for f, e in m if e < 0]
     if not num and not den:
@@ -291,14 +343,36 @@ def build_monomial(m: Monomial, shp=None) -> Node | None:
 def _term(m: Monomial, c: sympy.Expr, shp, alone: bool) -> tuple[int, Node]:
     """One signed term; a term standing alone is broadcast to the full shape under its
     coefficient (c (x 1ᵀ), not (c x) 1ᵀ, which pull-scalar would turn back)."""
-    sign = -1 if c.could_extract_minus_sign() else 1
-    c = sign * c
+    memo = _table("term")
+    if memo is None:
+        return _build_term(m, c, shp, alone)
+    key = (m, c, shp, alone)
+    out = memo.get(key)
+    if out is None:
+        out = memo[key] = _build_term(m, c, shp, alone)
+    return out
+
+
+def _negative(c: sympy.Expr) -> bool:
+    """c.could_extract_minus_sign(), read off a rational (leading) coefficient where there is one:
+    SymPy's own test builds -c, which costs a new product's assumptions on a cold cache."""
+    if c.is_Rational:
+        return c.p < 0
+    if c.is_Mul and c.args[0].is_Rational:  # a product's number leads its factors
+        return c.args[0].p < 0
+    return c.could_extract_minus_sign()
+
+
+def _build_term(m: Monomial, c: sympy.Expr, shp, alone: bool) -> tuple[int, Node]:
+    sign = -1 if _negative(c) else 1
+    if sign < 0:
+        c = -1 * c
     body = build_monomial(m, shp)
     if alone and body is not None and body.shape != shp:
         body = shape.broadcast_to(body, shp)
     if body is None:
         return sign, from_sympy(c)
-    if c == 1:
+    if _equals(c, 1):
         return sign, body
     if m and all(e < 0 for _, e in m):  # c / X rather than c (1 / X)
         den = build_monomial(tuple((f, -e) for f, e in m), shp)
@@ -341,7 +415,7 @@ def _key(m: Monomial):
 
 def rebuild(t: Terms, shp, factor: bool = True) -> Node:
     """The node for a linear combination, positive terms first, with the shape `shp`."""
-    items = [(m, c) for m, c in t.items() if c != 0]
+    items = [(m, c) for m, c in t.items() if not _equals(c, 0)]
     if factor:
         items = _factor_matmuls(items)
     parts = [_term(m, c, shp, len(items) == 1) for m, c in items]
@@ -370,9 +444,19 @@ def normalize(n: Node) -> Node | None:
             out = from_sympy(to_sympy(n))
         except UnsupportedError:
             return None
-    else:
-        out = rebuild(terms(n), n.shape)
-    return None if out is n else out
+        return None if out is n else out
+    normal = _table("normal")
+    if normal is not None and n in normal:
+        return None
+    t = terms(n)
+    out = rebuild(t, n.shape)
+    if out is n:
+        return None
+    # rebuild is a function of the terms (their order included) and the shape: a result that
+    # reads as the very same terms is its own normal form, proved without rebuilding it again.
+    if normal is not None and list(terms(out).items()) == list(t.items()):
+        normal.add(out)
+    return out
 
 
 def split_scalar(x: Node) -> tuple[sympy.Expr, Node] | None:
@@ -380,7 +464,7 @@ def split_scalar(x: Node) -> tuple[sympy.Expr, Node] | None:
     if x.ndim == 0:
         return None
     s = _single(terms(x))
-    if s is None or s[1] == 1:
+    if s is None or _equals(s[1], 1):
         return None
     m, c = s
     rest = build_monomial(m)
@@ -398,11 +482,13 @@ def pull_scalars(n: Node) -> Node | None:
     for i, a in enumerate(args):
         s = split_scalar(a)
         if s is not None:
-            coeff *= s[0]
+            coeff = _times(coeff, s[0])
             args[i] = s[1]
-    if coeff == 1:
+    if _equals(coeff, 1):
         return None
-    return arith.mul(from_sympy(coeff), Node(n.op, tuple(args), n.params))
+    out = arith.mul(from_sympy(coeff), Node(n.op, tuple(args), n.params))
+    norm = normalize(out)  # -(f(X)), not -1 f(X): the product in its normal form at once
+    return out if norm is None else norm
 
 
 provide(terms=terms, from_sympy=from_sympy, rebuild=rebuild, to_sympy=to_sympy,

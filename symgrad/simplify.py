@@ -107,6 +107,7 @@ class _Simplifier:
         self.memo: dict[Node, Node] = {}
         self.active: set[Node] = set()
         self.deferred: dict[Node, tuple[Node, Node]] = {}  # node -> (its one parent, args done)
+        self.rules: dict[Op, list] = {}  # op_rules per op, composed once per call
 
     def run(self, root: Node) -> Node:
         # Children first (iterative, so deep expressions are fine); simplified subgraphs are
@@ -185,7 +186,10 @@ class _Simplifier:
         raise SymgradError(f"internal error: rules on {cur.op.name} did not reach a fixed point")
 
     def rewrite(self, n: Node) -> Node | None:
-        for name, fn in op_rules(n.op, self.run):
+        rules = self.rules.get(n.op)
+        if rules is None:
+            rules = self.rules[n.op] = op_rules(n.op, self.run)
+        for name, fn in rules:
             out = fn(n)
             if out is not None and out is not n:
                 FIRED[name] += 1
@@ -203,6 +207,7 @@ def simplify(expr):
 
     A list of expressions is simplified together, sharing the work on common parts."""
     s = _Simplifier()
-    if isinstance(expr, (list, tuple)):
-        return [s.run(as_node(e)) for e in expr]
-    return s.run(as_node(expr))
+    with algebra.session():
+        if isinstance(expr, (list, tuple)):
+            return [s.run(as_node(e)) for e in expr]
+        return s.run(as_node(expr))
