@@ -22,6 +22,7 @@ from .node import Node, describe, topo
 from .op import ADD, ATOM, PROD
 from .ops import core
 from .ops.shape import index_notation_only
+from .slices import to_slices
 
 POOL = "ijklmpqrstuvwabcdefgh"
 
@@ -148,7 +149,12 @@ class IndexWriter:
 
 
 def index_notation(root: Node, P) -> str:
-    """root in index notation: [entry]_{ijk}, or the scalar's value."""
+    """root in per-slice matrix notation where it has one (symgrad/slices.py:
+    \\sum_{i=1}^{B} X_{i}^\\top G_{i}), else in index notation: [entry]_{ijk}, or the
+    scalar's value."""
+    sliced = to_slices([root], set(P.taken))
+    if sliced is not None:
+        return P(sliced[0])
     w = IndexWriter(P, root)
     idx = tuple(w.fresh() for _ in root.shape)
     body, _ = w.entry(root, idx)

@@ -278,7 +278,7 @@ class IndexReader:
                     raise self.fail(LatexSyntaxError, "a transpose of an entry (a number): "
                                     "transpose the array, (X^\\top)_{ij}", p.pos)
             elif p.kind in ("pow", "hpow", "inv"):
-                if t.trailing:
+                if t.trailing and p.kind != "hpow":  # a slice's ^{\circ 2} is entrywise
                     raise self.fail(LatexSyntaxError, "a power of a slice: index it to its "
                                     "entries", p.pos)
                 e = T(core.number(-1)) if p.kind == "inv" else self.value(p.kids[0])
@@ -451,10 +451,12 @@ class IndexReader:
                 return T(api.matmul(a, b), idx)
             raise self.fail(ShapeError, "a product of two column slices", pos)
         squeeze = []
-        if x.trailing == 1:
-            x, squeeze = T(api.expand_dims(x.node, -2), x.idx), [-2]
-        if y.trailing == 1:
-            y, squeeze = T(api.expand_dims(y.node, -1), y.idx), squeeze + [-1]
+        if x.trailing == 1:  # a row times a matrix; a column times a matrix of one row
+            squeeze = [-2] if x.row else []
+            x = T(api.expand_dims(x.node, -2 if x.row else -1), x.idx)
+        if y.trailing == 1:  # a matrix times a column; a matrix of one column times a row
+            squeeze += [] if y.row else [-1]
+            y = T(api.expand_dims(y.node, -2 if y.row else -1), y.idx)
         (a, b), idx = self.aligned([x, y], pos)
         try:
             out = api.matmul(a, b)

@@ -1,0 +1,296 @@
+"""Per-slice matrix notation: expressions over arrays of three or more axes that act slice by
+slice along leading (batch) axes, printed as matrix expressions of the slices.
+
+X_{i} is the i-th slice of X along its leading axis (a matrix when X has three axes; X_{ij}
+slices two leading axes of a four-axis array), and a sum over the batch is written out with its
+range, as in the textbooks' per-example sums: the gradient of sum(tanh(X W + b)^2) w.r.t. W is
+`\\sum_{i=1}^{B} X_{i}^\\top G_{i}`. An expression reads per slice when every array of three or
+more axes in it is used slice by slice: entrywise ops whose operands carry the same batch axes
+or none (broadcast over the batch), batched contractions of the `bij,bjk->bik` / `bij,jk->bik`
+kind, transposes of the trailing axes, reductions and softmax over trailing axes, broadcasts;
+the batch axes are collapsed by sums (einsum `btd,bth->dh`, sum over axis 0). Anything else
+(a batch axis moved to the trailing ones, a per-slice contraction that is no matrix product, a
+result of three or more axes, a sum over the batch inside a slice) is no per-slice form:
+`to_slices` answers None and the caller prints index notation (symgrad/tensor_print.py).
+
+The result is a print-only tree: matrix ops over two private leaves, SLICE (X_{i}) and
+SLICE_SUM (\\sum_{i=1}^{B} ...), which the matrix printer and the naming of shared parts
+(symgrad/shared.py) handle like any other node. Neither is registered: they never evaluate,
+differentiate or simplify.
+"""
+
+from __future__ import annotations
+
+from .node import Node, topo
+from .op import ADD, ATOM, HAD, Op
+from .ops import core
+from .ops.axes import PERMUTE, REGROUP
+from .ops.einsum import EINSUM, einsum, letter_sizes
+from .ops.linalg import matmul
+from .ops.reduce import LSE, SOFTMAX, SUM
+from .ops.shape import (
+    BROADCAST,
+    RESHAPE,
+    SUM_TO,
+    T,
+    broadcast_to,
+    index_notation_only,
+    reshape,
+    transpose,
+)
+from .ops.shape import _sum_to_as_sum as sum_to_as_sum
+
+POOL = "ijklmpqrstuvwabcdefgh"
+
+
+class _NoSlices(Exception):
+    """The expression has no per-slice form (the caller prints index notation)."""
+
+
+# ---- the two print-only leaves --------------------------------------------------------------
+def _print_slice(n: Node, P) -> tuple[str, int]:
+    """X_{i}; (W_{q})_{i} and \\left(\\frac{\\partial L}{\\partial f}\\right)_{i} when the
+    array's own text has a subscript, a superscript or a space."""
+    x, idx = n.params
+    text, prec = P.fmt(x)
+    if prec < ATOM or any(c in text for c in "_^ "):
+        text = P.paren(text)
+    if not P.is_latex:
+        return f"{text}[{','.join(idx)}]", ATOM
+    return text + "_{" + "".join(idx) + "}", ATOM
+
+
+def _print_slice_sum(n: Node, P) -> tuple[str, int]:
+    """\\sum_{i=1}^{B} body: the sum binds a signed term (a product or a Hadamard product,
+    as the parser reads it), so a sum as the body gets parentheses; as an operand, the whole
+    has the precedence of a sum."""
+    letters, sizes = n.params
+    body = P.arg(n.args[0], HAD)
+    if P.is_latex:
+        sums = " ".join(rf"\sum_{{{c}=1}}^{{{P.size(s)}}}" for c, s in zip(letters, sizes))
+    else:
+        sums = "Σ_" + "".join(letters)
+    return f"{sums} {body}", ADD
+
+
+SLICE = Op("slice", shape=lambda args, params: params[0].shape[len(params[1]):],
+           print=_print_slice)
+SLICE_SUM = Op("slice_sum", shape=lambda args, params: args[0].shape, print=_print_slice_sum)
+
+
+def is_slice(n: Node) -> bool:
+    return n.op is SLICE
+
+
+def slice_base(n: Node) -> Node:
+    """The array a SLICE leaf is a slice of."""
+    return n.params[0]
+
+
+# ---- the conversion -------------------------------------------------------------------------
+def _tensorish(n: Node) -> bool:
+    return n.ndim > 2 or n.op.print is index_notation_only
+
+
+def _entrywise(n: Node) -> bool:
+    return n.op.entry is None and (n.op.algebra is not None or n.op.sympy is not None)
+
+
+class _Slicer:
+    def __init__(self, roots: list[Node], taken: set[str]) -> None:
+        nodes = topo(roots, leaf=lambda m: m.op is core.NAME)
+        self.deep: dict[Node, bool] = {}  # has the subtree an array beyond matrices?
+        for m in nodes:
+            self.deep[m] = _tensorish(m) or (m.op is not core.NAME and any(
+                self.deep[a] for a in m.args))
+        for m in nodes:
+            for s in m.shape:
+                taken |= {str(f) for f in getattr(s, "free_symbols", ())}
+            if m.op in (core.VAR, core.NAME):
+                taken.add(str(m.params[0]))
+        self.pool = [c for c in POOL if c not in taken]
+        self.outer_memo: dict[Node, Node] = {}
+        self.cut_memo: dict[tuple, Node] = {}
+
+    def letters(self, k: int) -> tuple[str, ...]:
+        if k > len(self.pool):
+            raise _NoSlices
+        return tuple(self.pool[:k])
+
+    # -- outside the slices: matrix expressions, sums over the batch --------------------------
+    def outer(self, n: Node) -> Node:
+        hit = self.outer_memo.get(n)
+        if hit is None:
+            hit = self.outer_memo[n] = self._outer(n)
+        return hit
+
+    def _outer(self, n: Node) -> Node:
+        if not self.deep.get(n, True):
+            return n
+        if n.ndim > 2 or n.op is core.NAME:  # a tensor itself, or named one: no matrix form
+            raise _NoSlices
+        if n.op is SUM_TO:
+            return self.outer(sum_to_as_sum(n))
+        if n.op is SUM:
+            return self._collapse_sum(n)
+        if n.op is EINSUM:
+            return self._collapse_einsum(n)
+        if n.op.print is index_notation_only:
+            raise _NoSlices
+        return Node(n.op, tuple(self.outer(a) for a in n.args), n.params)
+
+    def _collapse_sum(self, n: Node) -> Node:
+        """sum over the batch axes (and maybe some trailing ones) of an array: Σ_i (...)_i."""
+        x = n.args[0]
+        axes, keepdims = n.params
+        if x.ndim <= 2:
+            return Node(SUM, (self.outer(x),), n.params)
+        k = x.ndim - 2
+        if not set(range(k)) <= set(axes) or keepdims:
+            raise _NoSlices
+        idx = self.letters(k)
+        body = self.cut(x, idx)
+        rest = tuple(a - k for a in axes if a >= k)
+        if rest:
+            body = Node(SUM, (body,), (rest, False))
+        return Node(SLICE_SUM, (body,), (idx, x.shape[:k]))
+
+    def _collapse_einsum(self, n: Node) -> Node:
+        """A contraction summing over the leading axes of its arrays: Σ_i (product of the
+        slices), e.g. btd,bth->dh is Σ_i X_iᵀ G_i."""
+        terms, out = n.params
+        batch: list[str] = []
+        for t, x in zip(terms, n.args):
+            batch += [c for c in t[:max(x.ndim - 2, 0)] if c not in batch]
+        if any(c in out for c in batch):
+            raise _NoSlices
+        idx = dict(zip(batch, self.letters(len(batch))))
+        sizes = letter_sizes(n)
+        body = self._product(n, batch, idx, terms, out)
+        if not batch:
+            return body
+        return Node(SLICE_SUM, (body,), (tuple(idx[c] for c in batch),
+                                         tuple(sizes[c] for c in batch)))
+
+    def _product(self, n: Node, batch, idx: dict, terms, out: str) -> Node:
+        """The per-slice contraction: each operand stripped of its leading batch letters."""
+        new_terms, xs = [], []
+        for t, x in zip(terms, n.args):
+            k = 0
+            while k < len(t) and t[k] in batch:
+                k += 1
+            if any(c in batch for c in t[k:]):
+                raise _NoSlices  # a batch axis among the trailing ones
+            new_terms.append(t[k:])
+            xs.append(self.cut(x, tuple(idx[c] for c in t[:k])))
+        return matrix_product(tuple(new_terms), out, xs)
+
+    # -- inside a slice: the slice at indices idx of n's leading axes ------------------------
+    def cut(self, n: Node, idx: tuple[str, ...]) -> Node:
+        if not idx:
+            return self.outer(n)
+        key = (n, idx)
+        hit = self.cut_memo.get(key)
+        if hit is None:
+            hit = self.cut_memo[key] = self._cut(n, idx)
+        return hit
+
+    def _cut(self, n: Node, idx: tuple[str, ...]) -> Node:
+        k, op = len(idx), n.op
+        if n.ndim - k > 2 or n.ndim < k:
+            raise _NoSlices
+        rest = n.shape[k:]
+        if op in (core.VAR, core.NAME):
+            return Node(SLICE, (), (n, idx))
+        if op is core.ONES:
+            return core.ones(*rest)
+        if op is core.ZEROS:
+            return core.zeros(*rest)
+        if op is EINSUM:
+            terms, out = n.params
+            letters = dict(zip(out[:k], idx))
+            return self._product(n, out[:k], letters, terms, out[k:])
+        if op in (SUM, LSE, SOFTMAX):
+            axes = n.params[0]
+            if any(a < k for a in axes):
+                raise _NoSlices  # a reduction over the batch inside a slice
+            inner = tuple(a - k for a in axes)
+            return Node(op, (self.cut(n.args[0], idx),), (inner,) + tuple(n.params[1:]))
+        if op in (PERMUTE, T):
+            perm = n.params[0] if op is not T else tuple(reversed(range(n.ndim)))
+            if sorted(perm[:k]) != list(range(k)):
+                raise _NoSlices  # a batch axis moves among the trailing ones
+            src = [""] * k
+            for a in range(k):
+                src[perm[a]] = idx[a]
+            inner = self.cut(n.args[0], tuple(src))
+            tail = tuple(p - k for p in perm[k:])
+            return inner if tail == tuple(range(len(tail))) else transpose(inner, tail)
+        if op in (RESHAPE, REGROUP):
+            x = n.args[0]
+            if x.ndim < k or x.shape[:k] != n.shape[:k]:
+                raise _NoSlices
+            return reshape(self.cut(x, idx), rest)
+        if op is SUM_TO:
+            return self.cut(sum_to_as_sum(n), idx)
+        if op is BROADCAST:
+            inner = self._operand(n.args[0], n.shape, idx)
+            return inner if inner.shape == rest else broadcast_to(inner, rest)
+        if _entrywise(n):
+            args = tuple(self._operand(a, n.shape, idx) for a in n.args)
+            return Node(op, args, n.params)
+        raise _NoSlices
+
+    def _operand(self, a: Node, shape, idx) -> Node:
+        """The slice of an operand broadcast to `shape` (NumPy: trailing axes align): a batched
+        operand sliced at the indices of the batch axes it has, the others as they are."""
+        k = len(idx)
+        j = a.ndim - (len(shape) - k)
+        if j <= 0:
+            if self.deep[a]:
+                raise _NoSlices  # a sum over a batch inside a slice: no nested sums yet
+            return a
+        if tuple(a.shape[:j]) != tuple(shape[k - j:k]):
+            raise _NoSlices  # a unit batch axis broadcast: not a slice of a
+        return self.cut(a, idx[k - j:])
+
+
+def matrix_product(terms: tuple[str, ...], out: str, xs: list[Node]) -> Node:
+    """The contraction as a matrix expression (A B, Aᵀ x, xᵀ y, ...), the operand holding the
+    result's rows on the left (Xᵀ G rather than (Gᵀ X)ᵀ); _NoSlices when it is none."""
+    keep = [k for k, (t, x) in enumerate(zip(terms, xs)) if not (  # times 1: no factor
+        x.op is core.ONES and x.ndim == 1 and any(t in u for u in terms[:k] + terms[k + 1:]))]
+    terms, xs = tuple(terms[k] for k in keep), [xs[k] for k in keep]
+    if any(len(t) > 2 for t in terms) or len(out) > 2:
+        raise _NoSlices
+    if len(xs) == 2:
+        (a, b), (x, y) = terms, xs
+        shared = set(a) & set(b)
+        if (len(shared) == 1 and len(set(a)) == len(a) and len(set(b)) == len(b)
+                and not shared & set(out)):
+            (c,) = shared
+            if out and out[0] in b:
+                (a, b), (x, y) = (b, a), (y, x)
+            fa, fb = a.replace(c, ""), b.replace(c, "")
+            if out == fa + fb:
+                left = x if a[-1] == c else transpose(x)
+                right = y if b[0] == c else transpose(y)
+                return matmul(left, right)
+    e = einsum(",".join(terms) + "->" + out, *xs)
+    if e.op is EINSUM:
+        raise _NoSlices
+    return e
+
+
+def to_slices(roots: list[Node], taken: set[str] | None = None) -> list[Node] | None:
+    """The expressions in per-slice matrix notation (print-only trees of matrices), or None
+    when one has no such form (see the module docstring)."""
+    s = _Slicer(list(roots), set(taken or ()))
+    try:
+        out = [s.outer(r) for r in roots]
+    except (_NoSlices, RecursionError):
+        return None
+    for m in topo(out, leaf=lambda m: m.op is core.NAME):
+        if m.op is not SLICE and _tensorish(m):
+            return None  # a per-slice contraction or regrouping with no matrix form
+    return out
