@@ -21,7 +21,7 @@ differentiate or simplify.
 
 from __future__ import annotations
 
-from .node import Node, topo
+from .node import Node, substitute, topo
 from .op import ADD, ATOM, HAD, Op
 from .ops import core
 from .ops.axes import PERMUTE, REGROUP
@@ -273,13 +273,25 @@ def matrix_product(terms: tuple[str, ...], out: str, xs: list[Node]) -> Node:
                 (a, b), (x, y) = (b, a), (y, x)
             fa, fb = a.replace(c, ""), b.replace(c, "")
             if out == fa + fb:
+                (cx, x), (cy, y) = _coefficient(x), _coefficient(y)
                 left = x if a[-1] == c else transpose(x)
                 right = y if b[0] == c else transpose(y)
-                return matmul(left, right)
+                p = matmul(left, right)
+                for k in (cy, cx):  # 2 Xᵀ M, not Xᵀ 2 M
+                    p = p if k is None else Node(k[0], (k[1], p), k[2])
+                return p
     e = einsum(",".join(terms) + "->" + out, *xs)
     if e.op is EINSUM:
         raise _NoSlices
     return e
+
+
+def _coefficient(x: Node):
+    """((the mul op, the number, its params), the rest) of a number times x; (None, x)."""
+    if (x.op.algebra == "mul" and len(x.args) == 2 and x.args[0].op is core.NUMBER
+            and x.args[1].shape == x.shape):
+        return (x.op, x.args[0], x.params), x.args[1]
+    return None, x
 
 
 def to_slices(roots: list[Node], taken: set[str] | None = None) -> list[Node] | None:
@@ -294,3 +306,78 @@ def to_slices(roots: list[Node], taken: set[str] | None = None) -> list[Node] | 
         if m.op is not SLICE and _tensorish(m):
             return None  # a per-slice contraction or regrouping with no matrix form
     return out
+
+
+# ---- named per-slice parts ------------------------------------------------------------------
+def _print_slice_name(n: Node, P) -> tuple[str, int]:
+    label, idx = n.params
+    if not P.is_latex:
+        return f"{P.name(label)}[{','.join(idx)}]", ATOM
+    return P.name(label) + "_{" + "".join(idx) + "}", ATOM
+
+
+# A named part that depends on slice indices: G_{i}, defined on a row `G_{i} &= ...` (its one
+# argument) and used under that name; print-only, as SLICE.
+SLICE_NAME = Op("slice_name", shape=lambda args, params: args[0].shape, print=_print_slice_name)
+# Letters for a per-slice part whose own letter (symgrad/shared.py) is taken: G first (a
+# gradient-like part), then letters without a meaning of their own.
+_FALLBACK = "GMNUVYQKFEDCA"
+
+
+def free_indices(n: Node, names: dict[Node, tuple[str, ...]]) -> tuple[str, ...]:
+    """The slice indices n depends on (`names`: those of the named parts in it), in pool
+    order."""
+    bound: dict[Node, set[str]] = {}
+    for m in topo(n, leaf=lambda m: m.op is core.NAME or m.op is SLICE_NAME):
+        if m.op is SLICE or m.op is SLICE_NAME:
+            here = set(m.params[1])
+        elif m.op is core.NAME:
+            here = set(names.get(m, ()))
+        else:
+            here = set().union(*(bound[a] for a in m.args)) if m.args else set()
+            if m.op is SLICE_SUM:
+                here -= set(m.params[0])
+        bound[m] = here
+    return tuple(sorted(bound[n], key=lambda c: (POOL.find(c), c)))
+
+
+def in_sight(exprs: list[Node]) -> set[str]:
+    """Names a new label must not take: variables, sliced arrays, named parts, sizes."""
+    out: set[str] = set()
+    for m in topo(exprs):
+        for s in m.shape:
+            out |= {str(f) for f in getattr(s, "free_symbols", ())}
+        if m.op in (core.VAR, core.NAME):
+            out.add(str(m.params[0]))
+        elif m.op is SLICE:
+            base = m.params[0]
+            out.add(str(base.params[0]))
+    return out
+
+
+def subscript_parts(defs: list[Node], rows: list[Node], taken: set[str]):
+    """The named parts (NAME nodes, inner first) of per-slice rows, those that depend on slice
+    indices as SLICE_NAMEs G_{i}, and every label clear of the sliced arrays' names; and the
+    rows written with them."""
+    names: dict[Node, tuple[str, ...]] = {}
+    mapping: dict[Node, Node] = {}
+    used = set(taken)
+    kept = {str(d.params[0]) for d in defs}
+    out = []
+    for d in defs:
+        label = str(d.params[0])
+        idx = names[d] = free_indices(d.args[0], names)
+        body = substitute(d.args[0], mapping) if mapping else d.args[0]
+        if idx:
+            kept.discard(label)
+            cands = [label[0]] + [c for c in _FALLBACK if c != label[0]]
+            label = next(c for c in cands if c not in used and c not in kept)
+            new = Node(SLICE_NAME, (body,), (label, idx))
+        else:
+            if label in used:
+                label = next(c for c in _FALLBACK if c not in used and c not in kept)
+            new = core.name(label, body)
+        used.add(label)
+        mapping[d] = new
+        out.append(new)
+    return out, substitute(list(rows), mapping) if mapping else list(rows)
