@@ -215,9 +215,14 @@ class _Slicer:
             if any(a < k for a in axes):
                 raise _NoSlices  # a reduction over the batch inside a slice
             inner = tuple(a - k for a in axes)
+            if op is not SUM and (n.ndim - k != 2 or len(inner) != 1 or n.params[1:] == (True,)):
+                raise _NoSlices  # softmax_{row} or _{col} of a matrix slice only (parse reads)
             return Node(op, (self.cut(n.args[0], idx),), (inner,) + tuple(n.params[1:]))
         if op in (PERMUTE, T):
-            perm = n.params[0] if op is not T else tuple(reversed(range(n.ndim)))
+            if op is T and n.ndim < 2:
+                raise _NoSlices
+            r = n.ndim  # T swaps the last two axes (numpy's swapaxes(x, -1, -2))
+            perm = n.params[0] if op is not T else tuple(range(r - 2)) + (r - 1, r - 2)
             if sorted(perm[:k]) != list(range(k)):
                 raise _NoSlices  # a batch axis moves among the trailing ones
             src = [""] * k
@@ -225,7 +230,9 @@ class _Slicer:
                 src[perm[a]] = idx[a]
             inner = self.cut(n.args[0], tuple(src))
             tail = tuple(p - k for p in perm[k:])
-            return inner if tail == tuple(range(len(tail))) else transpose(inner, tail)
+            if tail == tuple(range(len(tail))):
+                return inner
+            return _t(inner) if len(tail) == 2 else transpose(inner, tail)
         if op in (RESHAPE, REGROUP):
             x = n.args[0]
             if x.ndim < k or x.shape[:k] != n.shape[:k]:
@@ -256,34 +263,68 @@ class _Slicer:
 
 
 def matrix_product(terms: tuple[str, ...], out: str, xs: list[Node]) -> Node:
-    """The contraction as a matrix expression (A B, Aᵀ x, xᵀ y, ...), the operand holding the
-    result's rows on the left (Xᵀ G rather than (Gᵀ X)ᵀ); _NoSlices when it is none."""
+    """The contraction as a matrix expression (A B, Aᵀ x, xᵀ A y, Sᵀ G Wᵀ, ...), the operand
+    holding the result's rows on the left (Xᵀ G rather than (Gᵀ X)ᵀ); _NoSlices when it is
+    none."""
     keep = [k for k, (t, x) in enumerate(zip(terms, xs)) if not (  # times 1: no factor
         x.op is core.ONES and x.ndim == 1 and any(t in u for u in terms[:k] + terms[k + 1:]))]
     terms, xs = tuple(terms[k] for k in keep), [xs[k] for k in keep]
     if any(len(t) > 2 for t in terms) or len(out) > 2:
         raise _NoSlices
-    if len(xs) == 2:
-        (a, b), (x, y) = terms, xs
-        shared = set(a) & set(b)
-        if (len(shared) == 1 and len(set(a)) == len(a) and len(set(b)) == len(b)
-                and not shared & set(out)):
-            (c,) = shared
-            if out and out[0] in b:
-                (a, b), (x, y) = (b, a), (y, x)
-            fa, fb = a.replace(c, ""), b.replace(c, "")
-            if out == fa + fb:
-                (cx, x), (cy, y) = _coefficient(x), _coefficient(y)
-                left = x if a[-1] == c else transpose(x)
-                right = y if b[0] == c else transpose(y)
-                p = matmul(left, right)
-                for k in (cy, cx):  # 2 Xᵀ M, not Xᵀ 2 M
-                    p = p if k is None else Node(k[0], (k[1], p), k[2])
-                return p
+    p = _chain(terms, out, xs) if len(xs) > 1 else None
+    if p is not None:
+        return p
     e = einsum(",".join(terms) + "->" + out, *xs)
     if e.op is EINSUM:
         raise _NoSlices
     return e
+
+
+def _chain(terms: tuple[str, ...], out: str, xs: list[Node]) -> Node | None:
+    """A contraction that is a chain of matrix products, from the operand with the result's
+    first axis (or a vector, for a scalar) to the one with its last; None when it is none."""
+    flat = "".join(terms)
+    if any(len(set(t)) < len(t) for t in terms) or any(
+            flat.count(c) != (1 if c in out else 2) for c in set(flat) | set(out)):
+        return None
+    coef = []
+    parts = []
+    for x in xs:
+        k, x = _coefficient(x)
+        parts.append(x)
+        coef += [k] if k is not None else []
+    if out:
+        start = next(k for k, t in enumerate(terms) if out[0] in t)
+        link = terms[start].replace(out[0], "")
+        node = parts[start] if terms[start][0] == out[0] else _t(parts[start])
+        if not link:
+            return None  # an outer product, not a chain
+    else:
+        start = next((k for k, t in enumerate(terms) if len(t) == 1), None)
+        if start is None:
+            return None  # a trace-like contraction
+        link, node = terms[start], parts[start]  # xᵀ ...
+    used = {start}
+    while link:
+        k = next((k for k, t in enumerate(terms) if link in t and k not in used), None)
+        if k is None:
+            return None
+        used.add(k)
+        t, y = terms[k], parts[k]
+        node = matmul(node, y if t[0] == link else _t(y))
+        link = t.replace(link, "")
+        if link in out:
+            break
+    if len(used) != len(terms) or (link or "") != out[1:]:
+        return None
+    for k in reversed(coef):  # 2 Xᵀ M, not Xᵀ 2 M
+        node = Node(k[0], (k[1], node), k[2])
+    return node
+
+
+def _t(x: Node) -> Node:
+    """xᵀ, and (xᵀ)ᵀ = x."""
+    return x.args[0] if x.op is T else transpose(x)
 
 
 def _coefficient(x: Node):
@@ -355,6 +396,11 @@ def in_sight(exprs: list[Node]) -> set[str]:
     return out
 
 
+def _clashes(letter: str, labels: set[str]) -> bool:
+    """Would G_{i} read as one of the labels G, G_1, ...?"""
+    return any(k == letter or k.startswith(letter + "_") for k in labels)
+
+
 def subscript_parts(defs: list[Node], rows: list[Node], taken: set[str]):
     """The named parts (NAME nodes, inner first) of per-slice rows, those that depend on slice
     indices as SLICE_NAMEs G_{i}, and every label clear of the sliced arrays' names; and the
@@ -371,11 +417,11 @@ def subscript_parts(defs: list[Node], rows: list[Node], taken: set[str]):
         if idx:
             kept.discard(label)
             cands = [label[0]] + [c for c in _FALLBACK if c != label[0]]
-            label = next(c for c in cands if c not in used and c not in kept)
+            label = next(c for c in cands if not _clashes(c, used | kept))
             new = Node(SLICE_NAME, (body,), (label, idx))
         else:
             if label in used:
-                label = next(c for c in _FALLBACK if c not in used and c not in kept)
+                label = next(c for c in _FALLBACK if not _clashes(c, used | kept))
             new = core.name(label, body)
         used.add(label)
         mapping[d] = new

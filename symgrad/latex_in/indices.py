@@ -28,7 +28,7 @@ from ..op import REGISTRY
 from ..ops import api, core
 from ..shapes import fmt_shape
 from .declare import key_of
-from .functions import function
+from .functions import axis_from_sub, function
 from .index_formulas import formula_entry, read_formulas
 from .tree import A, V
 
@@ -258,6 +258,11 @@ class IndexReader:
     def i_call(self, a: A) -> T:
         fname, sub, arg, _ = a.kids
         op = REGISTRY.get(fname)
+        if op is not None and op.spelling is not None and op.spelling.subscript == "axis":
+            t = self.value(arg)
+            if t.trailing == 2 and sub is not None:  # softmax_{row} of a matrix slice
+                axis = len(t.idx) + axis_from_sub(sub, op.spelling.latex)
+                return T(op.spelling.build(t.node, axis), t.idx)
         if op is None or op.sympy is None or op.spelling is None or op.spelling.subscript:
             raise self.fail(LatexSyntaxError, f"{fname} of index notation: only functions of "
                             r"numbers (\exp, \tanh, \log, ...) apply to entries; write sums "
