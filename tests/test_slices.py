@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from faithful import reparse_error
+from faithful import HAS_PDFLATEX, compile_errors, reparse_error
 from hypothesis import given
 from strategies import ci_examples, seeds, tensor_expressions
 
@@ -171,3 +171,13 @@ def test_random_tensor_gradients_parse_back(e, seed):
     for f in sg.grad(L, variables(e)):
         err = reparse_error(f, seed % 1000, declare=L)
         assert err is None, err
+
+
+@pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed")
+def test_per_slice_displays_compile():
+    X, W, b, L = _layer()
+    Lm, params = _mlp()
+    La, Xa, _ = _attention()
+    texts = [sg.latex(dict(zip([W, b], sg.grad(L, [W, b])))),
+             sg.latex(dict(zip(params, sg.grad(Lm, params)))), sg.latex(sg.grad(La, Xa))]
+    assert compile_errors(texts) == []
