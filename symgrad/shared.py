@@ -18,7 +18,7 @@ from collections import Counter
 
 import sympy
 
-from .errors import InvalidNameError
+from .errors import InvalidNameError, UnsupportedError
 from .names import check_name
 from .node import Node, substitute, topo
 from .op import ATOM, PROD
@@ -26,7 +26,7 @@ from .ops import core, shape
 from .ops.shape import is_symmetric_expr
 from .printing import Printer, Style
 from .slices import in_sight, subscript_parts, to_slices
-from .tensor_print import needs_index_notation
+from .tensor_print import entries, needs_index_notation
 
 __all__ = ["name_shared"]
 
@@ -110,10 +110,19 @@ def _name_slices(exprs: list[Node], style: Style) -> tuple[list[Node], list[Node
     if sliced is None:
         return [], list(exprs)
     defs, rows = name_shared(sliced, style)
-    if not defs:  # the expressions print in their per-slice form anyway
+    if not defs:  # the expressions print in their per-slice form (when short enough) anyway
         return [], list(exprs)
     taken = in_sight(sliced) | _RESERVED | ({style.loss} if style.loss.isalpha() else set())
-    return subscript_parts(defs, rows, taken)
+    defs, rows = subscript_parts(defs, rows, taken)
+    P = Printer(style)
+    named = sum(len(P(d)) + len(P(d.args[0])) + _ROW_COST for d in defs)
+    try:
+        index = sum(len(entries(e, Printer(style))) for e in exprs)
+    except UnsupportedError:  # no index notation for some op
+        return defs, rows
+    if named + sum(len(P(r)) for r in rows) > index:  # index notation is shorter
+        return [], list(exprs)
+    return defs, rows
 
 
 def _labelled(order: list[Node], exprs: list[Node], named: set[Node], style: Style):

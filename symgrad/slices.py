@@ -24,6 +24,7 @@ from __future__ import annotations
 from .node import Node, substitute, topo
 from .op import ADD, ATOM, HAD, Op
 from .ops import core
+from .ops.arith import mul
 from .ops.axes import PERMUTE, REGROUP
 from .ops.einsum import EINSUM, einsum, letter_sizes
 from .ops.linalg import matmul
@@ -250,16 +251,23 @@ class _Slicer:
 
     def _operand(self, a: Node, shape, idx) -> Node:
         """The slice of an operand broadcast to `shape` (NumPy: trailing axes align): a batched
-        operand sliced at the indices of the batch axes it has, the others as they are."""
+        operand sliced at the indices of the batch axes it has (1 for a unit one), the others
+        as they are."""
         k = len(idx)
         j = a.ndim - (len(shape) - k)
         if j <= 0:
             if self.deep[a]:
                 raise _NoSlices  # a sum over a batch inside a slice: no nested sums yet
             return a
-        if tuple(a.shape[:j]) != tuple(shape[k - j:k]):
-            raise _NoSlices  # a unit batch axis broadcast: not a slice of a
-        return self.cut(a, idx[k - j:])
+        sub = []
+        for p in range(j):  # a unit axis broadcast along the batch: its one slice, index 1
+            if a.shape[p] == shape[k - j + p]:
+                sub.append(idx[k - j + p])
+            elif a.shape[p] == 1:
+                sub.append("1")
+            else:
+                raise _NoSlices
+        return self.cut(a, tuple(sub))
 
 
 def matrix_product(terms: tuple[str, ...], out: str, xs: list[Node]) -> Node:
@@ -269,6 +277,10 @@ def matrix_product(terms: tuple[str, ...], out: str, xs: list[Node]) -> Node:
     keep = [k for k, (t, x) in enumerate(zip(terms, xs)) if not (  # times 1: no factor
         x.op is core.ONES and x.ndim == 1 and any(t in u for u in terms[:k] + terms[k + 1:]))]
     terms, xs = tuple(terms[k] for k in keep), [xs[k] for k in keep]
+    same: dict[str, Node] = {}  # operands indexed alike multiply entrywise: A ⊙ B
+    for t, x in zip(terms, xs):
+        same[t] = mul(same[t], x) if t in same else x
+    terms, xs = tuple(same), list(same.values())
     if any(len(t) > 2 for t in terms) or len(out) > 2:
         raise _NoSlices
     p = _chain(terms, out, xs) if len(xs) > 1 else None
@@ -351,14 +363,15 @@ def to_slices(roots: list[Node], taken: set[str] | None = None) -> list[Node] | 
 
 # ---- named per-slice parts ------------------------------------------------------------------
 def _print_slice_name(n: Node, P) -> tuple[str, int]:
-    label, idx = n.params
+    _, idx, label = n.params
     if not P.is_latex:
         return f"{P.name(label)}[{','.join(idx)}]", ATOM
     return P.name(label) + "_{" + "".join(idx) + "}", ATOM
 
 
 # A named part that depends on slice indices: G_{i}, defined on a row `G_{i} &= ...` (its one
-# argument) and used under that name; print-only, as SLICE.
+# argument) and used under that name; print-only, as SLICE. Params: (the name with its
+# indices, G_i, as a NAME's first param names it; the indices; the letter).
 SLICE_NAME = Op("slice_name", shape=lambda args, params: args[0].shape, print=_print_slice_name)
 # Letters for a per-slice part whose own letter (symgrad/shared.py) is taken: G first (a
 # gradient-like part), then letters without a meaning of their own.
@@ -371,7 +384,7 @@ def free_indices(n: Node, names: dict[Node, tuple[str, ...]]) -> tuple[str, ...]
     bound: dict[Node, set[str]] = {}
     for m in topo(n, leaf=lambda m: m.op is core.NAME or m.op is SLICE_NAME):
         if m.op is SLICE or m.op is SLICE_NAME:
-            here = set(m.params[1])
+            here = set(m.params[1]) - {"1"}  # the indices of both (1: a unit axis)
         elif m.op is core.NAME:
             here = set(names.get(m, ()))
         else:
@@ -418,7 +431,7 @@ def subscript_parts(defs: list[Node], rows: list[Node], taken: set[str]):
             kept.discard(label)
             cands = [label[0]] + [c for c in _FALLBACK if c != label[0]]
             label = next(c for c in cands if not _clashes(c, used | kept))
-            new = Node(SLICE_NAME, (body,), (label, idx))
+            new = Node(SLICE_NAME, (body,), (f"{label}_{''.join(idx)}", idx, label))
         else:
             if label in used:
                 label = next(c for c in _FALLBACK if not _clashes(c, used | kept))

@@ -149,12 +149,22 @@ class IndexWriter:
 
 
 def index_notation(root: Node, P) -> str:
-    """root in per-slice matrix notation where it has one (symgrad/slices.py:
-    \\sum_{i=1}^{B} X_{i}^\\top G_{i}), else in index notation: [entry]_{ijk}, or the
-    scalar's value."""
+    """root in per-slice matrix notation (symgrad/slices.py: \\sum_{i=1}^{B} X_{i}^\\top
+    G_{i}) where it has one no longer than its index notation (products of broadcast slices
+    can be long-winded), else in index notation."""
     sliced = to_slices([root], set(P.taken))
-    if sliced is not None:
-        return P(sliced[0])
+    if sliced is None:
+        return entries(root, P)
+    text = P(sliced[0])
+    try:
+        other = entries(root, P)
+    except UnsupportedError:  # no index notation for some op: the per-slice form it is
+        return text
+    return text if len(text) <= len(other) else other
+
+
+def entries(root: Node, P) -> str:
+    """root in index notation: [entry]_{ijk}, or the scalar's value."""
     w = IndexWriter(P, root)
     idx = tuple(w.fresh() for _ in root.shape)
     body, _ = w.entry(root, idx)
