@@ -21,6 +21,7 @@ differentiate or simplify.
 
 from __future__ import annotations
 
+from .errors import SymgradError
 from .node import Node, substitute, topo
 from .op import ADD, ATOM, HAD, Op
 from .ops import core
@@ -256,7 +257,7 @@ class _Slicer:
         k = len(idx)
         j = a.ndim - (len(shape) - k)
         if j <= 0:
-            if self.deep[a]:
+            if self.deep.get(a, True):
                 raise _NoSlices  # a sum over a batch inside a slice: no nested sums yet
             return a
         sub = []
@@ -353,7 +354,7 @@ def to_slices(roots: list[Node], taken: set[str] | None = None) -> list[Node] | 
     s = _Slicer(list(roots), set(taken or ()))
     try:
         out = [s.outer(r) for r in roots]
-    except (_NoSlices, RecursionError):
+    except (_NoSlices, RecursionError, SymgradError):  # no per-slice form: index notation
         return None
     for m in topo(out, leaf=lambda m: m.op is core.NAME):
         if m.op is not SLICE and _tensorish(m):

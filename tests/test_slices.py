@@ -12,9 +12,12 @@ from hypothesis import given
 from strategies import ci_examples, seeds, tensor_expressions
 
 import symgrad as sg
+from symgrad.cli_output import named_intermediates
 from symgrad.display import parse_display
 from symgrad.numeric import variables
 from symgrad.ops.core import variable
+from symgrad.printing import LATEX
+from symgrad.shared import name_shared
 
 B, T, d, h, n, k = sg.dims("B T d h n k")
 RNG = np.random.default_rng(12)
@@ -107,6 +110,15 @@ def test_multi_head_attention_gradient_per_head():
     assert sg.gradcheck(L, [X]).ok
 
 
+def test_four_axis_arrays_slice_on_two_leading_axes():
+    Hd = sg.dims("H")
+    X, W = sg.tensor("X", B, Hd, T, d), sg.matrix("W", d, h)
+    g = sg.grad(sg.sum(sg.tanh(X @ W) ** 2), W)
+    text = sg.latex(g)
+    assert text.startswith(r"\sum_{i=1}^{B} \sum_{j=1}^{H} 2 X_{ij}^{\top}")
+    assert reparse_error(g, 6) is None
+
+
 # ---- what falls back to index notation ------------------------------------------------------
 def test_no_per_slice_form_keeps_index_notation():
     X, W, b, L = _layer()
@@ -181,3 +193,12 @@ def test_per_slice_displays_compile():
     texts = [sg.latex(dict(zip([W, b], sg.grad(L, [W, b])))),
              sg.latex(dict(zip(params, sg.grad(Lm, params)))), sg.latex(sg.grad(La, Xa))]
     assert compile_errors(texts) == []
+
+
+def test_cli_lists_per_slice_definitions():
+    """`symgrad derive` prints the definitions its rows use: per-slice ones too (H_i)."""
+    X, W, b, L = _layer()
+    defs, rows = name_shared([sg.grad(L, W)], LATEX)
+    listed = named_intermediates(rows, L)
+    assert [d.params[0] for d in listed] == [d.params[0] for d in defs] == ["H_i"]
+    assert sg.latex(listed[0]) == "H_{i}"
