@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import load_benchmark
 from faithful import HAS_PDFLATEX, compile_errors, reparse_error
 from hypothesis import given
 from strategies import ci_examples, seeds, tensor_expressions
@@ -28,14 +29,10 @@ def _layer():
     return X, W, b, sg.sum(sg.tanh(X @ W + b) ** 2)
 
 
-def _mlp(layers: int = 3):
-    X = sg.tensor("X", B, T, d)
-    Ws = [sg.matrix(f"W_{i}", d, d) for i in range(1, layers + 1)]
-    bs = [sg.vector(f"b_{i}", d) for i in range(1, layers + 1)]
-    a = X
-    for W, b in zip(Ws, bs):
-        a = sg.tanh(a @ W + b)
-    return sg.sum(a ** 2), Ws + bs
+def _mlp():
+    """benchmarks/tensors.py's 3-layer batched MLP: (loss, [W_1, W_2, W_3, b_1, b_2, b_3])."""
+    L, params, _ = load_benchmark("tensors").mlp()
+    return L, params
 
 
 def _attention():
