@@ -127,6 +127,14 @@ def test_no_per_slice_form_keeps_index_notation():
     assert r"\sum_{i=1}^{B}" in sg.latex(inner) and reparse_error(inner, 0) is None
 
 
+def test_heads_merged_back_parse_back():
+    """The attention loss merges the heads back into features (index formulas): a weight's
+    head axis indexed by the head part of the merged index alone reads back."""
+    L, _, _ = _attention()
+    assert r"\lfloor (j - 1) / e \rfloor + 1" in sg.latex(L)
+    assert reparse_error(L, 7) is None
+
+
 # ---- names never clash ------------------------------------------------------------------------
 def test_per_slice_names_avoid_the_sliced_arrays():
     H = sg.tensor("H", B, T, d)
