@@ -268,6 +268,8 @@ class _Slicer:
                 sub.append("1")
             else:
                 raise _NoSlices
+        if all(c == "1" for c in sub):
+            raise _NoSlices  # U_{1} reads back as a name of its own, not a slice (parser)
         return self.cut(a, tuple(sub))
 
 
@@ -374,9 +376,10 @@ def _print_slice_name(n: Node, P) -> tuple[str, int]:
 # argument) and used under that name; print-only, as SLICE. Params: (the name with its
 # indices, G_i, as a NAME's first param names it; the indices; the letter).
 SLICE_NAME = Op("slice_name", shape=lambda args, params: args[0].shape, print=_print_slice_name)
-# Letters for a per-slice part whose own letter (symgrad/shared.py) is taken: G first (a
-# gradient-like part), then letters without a meaning of their own.
-_FALLBACK = "GMNUVYQKFEDCA"
+# Letters of per-slice parts: G for what shared.py calls M (anything else: in a gradient, the
+# signal back-propagated to a per-slice array), then M; a letter that is taken gives way to
+# letters without a meaning of their own.
+_FALLBACK = "UVNQKFEDCAB"
 
 
 def free_indices(n: Node, names: dict[Node, tuple[str, ...]]) -> tuple[str, ...]:
@@ -400,13 +403,17 @@ def in_sight(exprs: list[Node]) -> set[str]:
     """Names a new label must not take: variables, sliced arrays, named parts, sizes."""
     out: set[str] = set()
     for m in topo(exprs):
-        for s in m.shape:
-            out |= {str(f) for f in getattr(s, "free_symbols", ())}
+        sizes = list(m.shape)
         if m.op in (core.VAR, core.NAME):
             out.add(str(m.params[0]))
-        elif m.op is SLICE:
+        elif m.op is SLICE:  # the sliced array and its batch sizes (H of X_{ij})
             base = m.params[0]
             out.add(str(base.params[0]))
+            sizes += base.shape
+        elif m.op is SLICE_SUM:  # \sum_{j=1}^{H}: H is in sight
+            sizes += m.params[1]
+        for s in sizes:
+            out |= {str(f) for f in getattr(s, "free_symbols", ())}
     return out
 
 
@@ -420,22 +427,22 @@ def subscript_parts(defs: list[Node], rows: list[Node], taken: set[str]):
     indices as SLICE_NAMEs G_{i}, and every label clear of the sliced arrays' names; and the
     rows written with them."""
     names: dict[Node, tuple[str, ...]] = {}
+    for d in defs:
+        names[d] = free_indices(d.args[0], names)
     mapping: dict[Node, Node] = {}
     used = set(taken)
-    kept = {str(d.params[0]) for d in defs}
+    kept = {str(d.params[0]) for d in defs if not names[d]}  # the parts that keep their names
     out = []
     for d in defs:
-        label = str(d.params[0])
-        idx = names[d] = free_indices(d.args[0], names)
+        label, idx = str(d.params[0]), names[d]
         body = substitute(d.args[0], mapping) if mapping else d.args[0]
         if idx:
-            kept.discard(label)
-            cands = [label[0]] + [c for c in _FALLBACK if c != label[0]]
+            cands = (["G", "M"] if label[0] == "M" else [label[0]]) + list(_FALLBACK)
             label = next(c for c in cands if not _clashes(c, used | kept))
             new = Node(SLICE_NAME, (body,), (f"{label}_{''.join(idx)}", idx, label))
         else:
             if label in used:
-                label = next(c for c in _FALLBACK if not _clashes(c, used | kept))
+                label = next(c for c in "M" + _FALLBACK if not _clashes(c, used | kept))
             new = core.name(label, body)
         used.add(label)
         mapping[d] = new
