@@ -35,9 +35,10 @@ from ..ops import api, core, linalg
 from ..shapes import fmt_shape
 from .declare import Declarations, ambiguous_product, key_of, parse_shape, parse_size
 from .functions import axis_from_sub, function
-from .indices import entry_outside, read, slice_definition
+from .indices import entry_outside, read
 from .postfix import Postfix
 from .products import Products
+from .slice_rows import slice_definition
 from .tokens import _WORD, caret_message
 from .tree import A, LatexAssumptionWarning, Result, Statement, V, _Unknown
 
