@@ -1,6 +1,8 @@
 """Tensors of any order: the seed's 3-D broadcast, a batched linear layer with a shared bias,
 multi-head attention with heads as an axis, a batched quadratic form and a 1-D convolution
-written with einsum. Results beyond matrices print in index notation: [entry]_{ijk}."""
+written with einsum. Results of at most two axes print per slice where they can (X_{i} is the
+i-th slice along the leading axis: sum_i X_iᵀ G_i); the others in index
+notation: [entry]_{ijk}."""
 
 import numpy as np
 
@@ -18,15 +20,18 @@ print(r"\frac{\partial L}{\partial A} =", sg.latex(grad_A))
 G = rng.normal(size=(4, 2, 3))
 assert np.allclose(sg.evaluate(grad_A, {"dL/df": G}), G.sum(axis=0))
 assert sg.latex(sg.explicit(Z + A)) == r"\left[ Z_{ijl} + A_{jl} \right]_{ijl}"
+assert sg.latex(grad_A) == r"\sum_{i=1}^{B} \left(\frac{\partial L}{\partial f}\right)_{i}"
 
 # ---- a batched linear layer X W + b with the bias shared by every sequence and position ------
 T, d, h = sg.dims("T d h")
 X, W, b = sg.tensor("X", B, T, d), sg.matrix("W", d, h), sg.vector("b", h)
 L = sg.sum(sg.tanh(X @ W + b) ** 2)
 grad_W, grad_b = sg.grad(L, [W, b])
-print(r"\frac{\partial L}{\partial W} =", sg.latex(grad_W))
-print(r"\frac{\partial L}{\partial b} =", sg.latex(grad_b))
+print(sg.latex({W: grad_W, b: grad_b}))  # one display: the named parts shared
 assert grad_W.shape == (d, h) and grad_b.shape == (h,)
+# per slice, the activation named once: H_{i} &= \tanh(X_{i} W + 1_T b^T), then
+# \sum_{i=1}^{B} 2 X_{i}^\top (H_{i} \odot (1 - H_{i}^{\circ 2}))
+assert r"H_{i} &= \tanh(X_{i} W + \mathbf{1}_{T} b^{\top})" in sg.latex(grad_W)
 assert sg.gradcheck(L, [W, b, X]).ok
 
 # ---- multi-head attention, heads as an axis: W_q (d, H, e) maps X (T, d) to Q (H, T, e) ------

@@ -18,6 +18,7 @@ from .numeric import variables
 from .ops import core
 from .printing import LATEX, latex, unicode
 from .shared import name_shared
+from .slices import SLICE_NAME
 
 LAYOUTS = {
     "gradient": "denominator (each gradient has the shape of its variable)",
@@ -67,7 +68,8 @@ def lhs(kind: str, of: str, x: Node, vec_y: bool = False, vec_x: bool = False) -
 
 def named_intermediates(results: list[Node], objective: Node) -> list[Node]:
     """The named subexpressions (A = softmax(Q Kᵀ)) the results refer to, definitions first."""
-    return [n for n in topo(results) if n.op is core.NAME and n is not objective]
+    return [n for n in topo(results) if (n.op is core.NAME or n.op is SLICE_NAME)
+            and n is not objective]  # and the per-slice parts (G_{i} = ...: symgrad/slices.py)
 
 
 def name_parts(d: Derived) -> Derived:

@@ -18,14 +18,15 @@ from collections import Counter
 
 import sympy
 
-from .errors import InvalidNameError
+from .errors import InvalidNameError, UnsupportedError
 from .names import check_name
 from .node import Node, substitute, topo
 from .op import ATOM, PROD
 from .ops import core, shape
 from .ops.shape import is_symmetric_expr
 from .printing import Printer, Style
-from .tensor_print import needs_index_notation
+from .slices import in_sight, subscript_parts, to_slices
+from .tensor_print import entries, needs_index_notation
 
 __all__ = ["name_shared"]
 
@@ -92,13 +93,36 @@ def _taken(order: list[Node], loss: str) -> set[str]:
 def name_shared(exprs: list[Node], style: Style) -> tuple[list[Node], list[Node]]:
     """(the NAME nodes of the named parts, inner ones first; the expressions written with them)."""
     order = topo(exprs, leaf=lambda m: m.op is core.NAME)
-    if any(needs_index_notation(m) for m in order):  # index notation names only the user's parts
-        return [], list(exprs)
+    if any(needs_index_notation(m) for m in order):  # beyond matrices
+        return _name_slices(exprs, style)
     named = _repeated(order, exprs, style)
     before = set(named)
     _split_long(order, exprs, named, style)
     _prune(order, exprs, named, style, keep=named - before)
     return _labelled(order, exprs, named, style)
+
+
+def _name_slices(exprs: list[Node], style: Style) -> tuple[list[Node], list[Node]]:
+    """Names for expressions beyond matrices: their per-slice matrix form (symgrad/slices.py)
+    named as matrices are, a part that depends on slice indices subscripted by them (G_{i});
+    none in index notation (no per-slice form), where only the user's names show."""
+    sliced = to_slices(exprs)
+    if sliced is None:
+        return [], list(exprs)
+    defs, rows = name_shared(sliced, style)
+    if not defs:  # the expressions print in their per-slice form (when short enough) anyway
+        return [], list(exprs)
+    taken = in_sight(sliced) | _RESERVED | ({style.loss} if style.loss.isalpha() else set())
+    defs, rows = subscript_parts(defs, rows, taken)
+    P = Printer(style)
+    named = sum(len(P(d)) + len(P(d.args[0])) + _ROW_COST for d in defs)
+    try:
+        index = sum(len(entries(e, Printer(style))) for e in exprs)
+    except UnsupportedError:  # no index notation for some op
+        return defs, rows
+    if named + sum(len(P(r)) for r in rows) > index:  # index notation is shorter
+        return [], list(exprs)
+    return defs, rows
 
 
 def _labelled(order: list[Node], exprs: list[Node], named: set[Node], style: Style):

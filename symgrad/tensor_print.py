@@ -22,6 +22,7 @@ from .node import Node, describe, topo
 from .op import ADD, ATOM, PROD
 from .ops import core
 from .ops.shape import index_notation_only
+from .slices import to_slices
 
 POOL = "ijklmpqrstuvwabcdefgh"
 
@@ -148,6 +149,21 @@ class IndexWriter:
 
 
 def index_notation(root: Node, P) -> str:
+    """root in per-slice matrix notation (symgrad/slices.py: \\sum_{i=1}^{B} X_{i}^\\top
+    G_{i}) where it has one no longer than its index notation (products of broadcast slices
+    can be long-winded), else in index notation."""
+    sliced = to_slices([root], set(P.taken))
+    if sliced is None:
+        return entries(root, P)
+    text = P(sliced[0])
+    try:
+        other = entries(root, P)
+    except UnsupportedError:  # no index notation for some op: the per-slice form it is
+        return text
+    return text if len(text) <= len(other) else other
+
+
+def entries(root: Node, P) -> str:
     """root in index notation: [entry]_{ijk}, or the scalar's value."""
     w = IndexWriter(P, root)
     idx = tuple(w.fresh() for _ in root.shape)

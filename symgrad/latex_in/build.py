@@ -38,6 +38,7 @@ from .functions import axis_from_sub, function
 from .indices import entry_outside, read
 from .postfix import Postfix
 from .products import Products
+from .slice_rows import slice_definition
 from .tokens import _WORD, caret_message
 from .tree import A, LatexAssumptionWarning, Result, Statement, V, _Unknown
 
@@ -136,6 +137,14 @@ class Builder(Products, Postfix):
                     "several expressions; besides the result, only definitions 'M = ...' and "
                     r"declarations 'W \in \mathbb{R}^{n \times m}' may be written", s.ast.pos)
             name = self.plain_name(s.lhs)
+            try:  # G_{i} = e: a per-slice definition (indices.py)
+                sliced = slice_definition(self, s.lhs, s.ast)
+            except _Unknown:  # an unknown symbol: reported where the row is read as usual
+                sliced = None
+            if sliced is not None:
+                name, node = sliced
+                self.d.defs[key_of(name)] = api.name(name, node)
+                continue
             node = self.expression(s.ast)
             if main.index(s) < main.index(first) and node.op is not core.VAR:
                 node = api.name(name, node)  # an intermediate: results refer to it by name

@@ -115,6 +115,7 @@ def formula_entry(R, x, specs, pos: int):
     merged indices split into their axes, then indexed as usual."""
     if len(specs) > x.ndim:
         raise R.fail(ShapeError, f"{len(specs)} indices for an array of {x.ndim} axes", pos)
+    x, specs = _lone_components(R, x, list(specs), pos)
     shape, slots, k = [], [], 0
     while k < len(specs):
         s = specs[k]
@@ -161,3 +162,38 @@ def formula_entry(R, x, specs, pos: int):
     if tuple(split) != tuple(x.shape):
         x = api.reshape(x, tuple(split))
     return R.indexed(x, letters, pos)
+
+
+def _lone_components(R, x, specs: list, pos: int):
+    """An axis indexed by one component of a merged index m alone (the heads of W_{h d e}
+    indexed by the head part of m over (H e): `\\lfloor (m - 1) / e \\rfloor + 1`, or by
+    `\\lfloor (m - 1) / s \\rfloor \\bmod n + 1`, `(m - 1) \\bmod n + 1`): that axis
+    repeated along the other components and merged, row-major, into one axis indexed by m."""
+    k = 0
+    while k < len(specs):
+        s = specs[k]
+        run = k + 1
+        while run < len(specs) and specs[run][0] == "split" and s[0] == "split" \
+                and specs[run][1] == s[1]:
+            run += 1
+        if s[0] != "split" or run - k != 1 or (s[3] is None and s[2].strip() == "1"):
+            k = run
+            continue
+        m = s[1].strip()
+        if _merged(m) != ([m], []) or m not in R.sizes:
+            raise R.fail(LatexSyntaxError, f"cannot read the index formula {m} alone", pos)
+        size, stride = x.shape[k], R.b.size(s[2], pos)
+        if s[3] is not None:
+            _same(s[3], size, R, pos)
+        total = R.sizes[m][0]
+        outer = sympy.cancel(sympy.sympify(total) / (sympy.sympify(size) * stride))
+        if s[3] is None and outer != 1 or sympy.fraction(outer)[1] != 1:
+            raise R.fail(ShapeError, f"the index formula of {m} does not fit its size "
+                         f"{total}", pos)
+        lead, tail = x.shape[:k], x.shape[k + 1:]
+        x = api.reshape(x, lead + (1, size, 1) + tail)
+        x = api.broadcast_to(x, lead + (outer, size, stride) + tail)
+        x = api.reshape(x, lead + (total,) + tail)
+        specs[k] = ("idx", m)
+        k = run
+    return x, specs

@@ -28,7 +28,7 @@ from ..op import REGISTRY
 from ..ops import api, core
 from ..shapes import fmt_shape
 from .declare import key_of
-from .functions import function
+from .functions import axis_from_sub, function
 from .index_formulas import formula_entry, read_formulas
 from .tree import A, V
 
@@ -258,6 +258,11 @@ class IndexReader:
     def i_call(self, a: A) -> T:
         fname, sub, arg, _ = a.kids
         op = REGISTRY.get(fname)
+        if op is not None and op.spelling is not None and op.spelling.subscript == "axis":
+            t = self.value(arg)
+            if t.trailing == 2 and sub is not None:  # softmax_{row} of a matrix slice
+                axis = len(t.idx) + axis_from_sub(sub, op.spelling.latex)
+                return T(op.spelling.build(t.node, axis), t.idx)
         if op is None or op.sympy is None or op.spelling is None or op.spelling.subscript:
             raise self.fail(LatexSyntaxError, f"{fname} of index notation: only functions of "
                             r"numbers (\exp, \tanh, \log, ...) apply to entries; write sums "
@@ -278,7 +283,7 @@ class IndexReader:
                     raise self.fail(LatexSyntaxError, "a transpose of an entry (a number): "
                                     "transpose the array, (X^\\top)_{ij}", p.pos)
             elif p.kind in ("pow", "hpow", "inv"):
-                if t.trailing:
+                if t.trailing and p.kind != "hpow":  # a slice's ^{\circ 2} is entrywise
                     raise self.fail(LatexSyntaxError, "a power of a slice: index it to its "
                                     "entries", p.pos)
                 e = T(core.number(-1)) if p.kind == "inv" else self.value(p.kids[0])
@@ -451,10 +456,12 @@ class IndexReader:
                 return T(api.matmul(a, b), idx)
             raise self.fail(ShapeError, "a product of two column slices", pos)
         squeeze = []
-        if x.trailing == 1:
-            x, squeeze = T(api.expand_dims(x.node, -2), x.idx), [-2]
-        if y.trailing == 1:
-            y, squeeze = T(api.expand_dims(y.node, -1), y.idx), squeeze + [-1]
+        if x.trailing == 1:  # a row times a matrix; a column times a matrix of one row
+            squeeze = [-2] if x.row else []
+            x = T(api.expand_dims(x.node, -2 if x.row else -1), x.idx)
+        if y.trailing == 1:  # a matrix times a column; a matrix of one column times a row
+            squeeze += [] if y.row else [-1]
+            y = T(api.expand_dims(y.node, -2 if y.row else -1), y.idx)
         (a, b), idx = self.aligned([x, y], pos)
         try:
             out = api.matmul(a, b)
@@ -488,3 +495,4 @@ def entry_outside(b, a: A) -> str | None:
         return None
     return (rf"{a.kids[0]}_{{{sub}}} is an entry (index notation): write the array of entries, "
             rf"\left[ {a.kids[0]}_{{{sub}}} \right]_{{{sub}}}, or sum over its indices")
+
